@@ -1,0 +1,1 @@
+"""A fake Customer.io App API for tests, the demo and the benchmarks."""

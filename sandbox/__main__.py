@@ -1,0 +1,35 @@
+"""Run the sandbox on its own: python -m sandbox --port 8900 [--rate-limit 10 --latency-ms 150 ...]."""
+
+import argparse
+import signal
+import threading
+
+from sandbox.server import APP_KEY, Sandbox, Settings
+from sandbox.workspace import Knobs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--other-port", type=int, default=0)
+    parser.add_argument("--region", choices=("US", "EU"), default="US")
+    parser.add_argument("--rate-limit", type=float, default=None, help="requests per second (429 beyond)")
+    parser.add_argument("--retry-after", type=int, default=None, help="seconds in a 429's Retry-After header")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--app-key", default=APP_KEY)
+    for name, default in vars(Knobs()).items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=f"workspace size knob (default {default})")
+    args = parser.parse_args()
+    knobs = Knobs(**{name: getattr(args, name) for name in vars(Knobs())})
+    settings = Settings(rate_limit=args.rate_limit, retry_after=args.retry_after, latency_ms=args.latency_ms, region=args.region)
+    sandbox = Sandbox(knobs, settings, app_key=args.app_key).start(args.port, args.other_port)
+    print(f"sandbox {args.region} at {sandbox.url} (other region {sandbox.other_region_url}); key {args.app_key}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Each module registers the endpoints of one App API family (importing it is enough)."""
+
+from sandbox.resources import campaigns, newsletters, segments, workspaces  # noqa: F401

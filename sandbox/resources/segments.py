@@ -1,0 +1,53 @@
+"""Segments and segment membership."""
+
+from typing import Any, Dict, List
+
+from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, int_path, page_limit, route
+from sandbox.workspace import DAY, Workspace
+
+
+def segment(ws: Workspace, segment_id: int) -> Dict[str, Any]:
+    rng = ws.rng("segment", segment_id)
+    created = ws.now - rng.randint(100, 800) * DAY
+    updated = created + rng.randint(0, 90) * DAY
+    rule = ws.segment_rule(segment_id)
+    return {
+        "id": segment_id,
+        "deduplicate_id": f"{segment_id}:{updated}",
+        "name": "Everyone" if rule["modulus"] == 1 else f"People in bucket {rule['rest']} of {rule['modulus']}",
+        "description": f"Sandbox segment {segment_id}",
+        "state": "finished" if segment_id % 5 else "build",
+        "progress": None if segment_id % 5 else 40,
+        "type": "dynamic" if segment_id % 2 else "manual",
+        "tags": ["sandbox"] if segment_id % 3 == 0 else None,
+        "created_at": created,
+        "updated_at": updated,
+    }
+
+
+def segment_ids(ws: Workspace) -> List[int]:
+    return list(range(1, ws.knobs.segments + 1))
+
+
+@route("GET", "segments", scope="segments")
+def list_segments(ws: Workspace, request: Request):
+    return {"segments": [segment(ws, segment_id) for segment_id in segment_ids(ws)]}
+
+
+@route("GET", "segments/{segment_id}/membership", scope="segments")
+def segment_membership(ws: Workspace, request: Request):
+    segment_id = int_path(request, "segment_id")
+    if segment_id not in segment_ids(ws):
+        raise ApiError(404, "segment not found")
+    limit = page_limit(request, 1000, 30000)
+    members = ws.segment_member_indexes(segment_id)
+    start = decode_cursor("members", request.arg("start"))
+    chunk = members[start:start + limit]
+    identifiers = [ws.person_ids(index) for index in chunk]
+    end = start + len(chunk)
+    return {
+        "segment_id": segment_id,
+        "ids": [ident["id"] or "" for ident in identifiers],
+        "identifiers": identifiers,
+        "next": encode_cursor("members", end) if end < len(members) else "",
+    }

@@ -1,0 +1,244 @@
+"""A fake Customer.io App API: a real HTTP server on 127.0.0.1 with the API's rules.
+
+Two listeners form a region pair: the workspace's own region answers, the other one redirects
+(3xx) like Customer.io's data centres do. Knobs: rate limit (429 beyond it, Retry-After optional),
+latency, injected faults, and the workspace's clock and sizes. `/_sandbox/*` endpoints (no auth)
+expose stats and controls to processes that cannot reach the Python object.
+"""
+
+import json
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Deque, Dict, List, Optional, Set
+from urllib.parse import parse_qs, urlsplit
+
+import sandbox.resources  # noqa: F401  (registers the endpoints)
+from sandbox.api import ApiError, Request, Response, match
+from sandbox.workspace import Knobs, Workspace
+
+APP_KEY = "sandbox-app-key-0000"
+TRACK_KEY_PREFIX = "track-"
+
+
+@dataclass
+class Fault:
+    """Answer `times` requests whose path starts with `path_prefix` with `status` (or a reset)."""
+
+    path_prefix: str
+    status: int
+    times: int
+    headers: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Settings:
+    rate_limit: Optional[float] = None      # requests per second; None = unlimited
+    retry_after: Optional[int] = None       # seconds in the 429's Retry-After header
+    latency_ms: float = 0.0
+    region: str = "US"
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = 0
+            self.by_status: Counter = Counter()
+            self.by_route: Counter = Counter()
+            self.in_flight = 0
+            self.max_in_flight = 0
+            self.log: List[Dict[str, Any]] = []
+
+    def begin(self) -> None:
+        with self._lock:
+            self.requests += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def end(self, method: str, path: str, route_name: str, status: int, auth: Optional[str]) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self.by_status[status] += 1
+            self.by_route[route_name] += 1
+            if len(self.log) < 200000:
+                self.log.append({"method": method, "path": path, "status": status, "authorization": auth, "at": time.time()})
+
+    def snapshot(self) -> Dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "by_status": {str(k): v for k, v in self.by_status.items()},
+                "by_route": dict(self.by_route),
+                "max_in_flight": self.max_in_flight,
+            }
+
+
+class Sandbox:
+    """Start with `Sandbox(...).start()`; `url` is the workspace's region, `other_region_url` redirects."""
+
+    def __init__(self, knobs: Optional[Knobs] = None, settings: Optional[Settings] = None, app_key: str = APP_KEY, scoped_keys: Optional[Dict[str, Set[str]]] = None, now: Optional[int] = None):
+        self.workspace = Workspace(knobs, **({"now": now} if now is not None else {}))
+        self.settings = settings or Settings()
+        self.app_key = app_key
+        # key -> the scopes it lacks (a request needing one gets 403)
+        self.scoped_keys: Dict[str, Set[str]] = dict(scoped_keys or {})
+        self.stats = Stats()
+        self.faults: List[Fault] = []
+        self._fault_lock = threading.Lock()
+        self._window: Deque[float] = deque()
+        self._rate_lock = threading.Lock()
+        self._servers: Dict[str, ThreadingHTTPServer] = {}
+        self._threads: List[threading.Thread] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, port: int = 0, other_port: int = 0) -> "Sandbox":
+        own = self.settings.region
+        other = "EU" if own == "US" else "US"
+        for region, wanted in ((own, port), (other, other_port)):
+            server = ThreadingHTTPServer(("127.0.0.1", wanted), _make_handler(self, region))
+            server.daemon_threads = True
+            self._servers[region] = server
+            thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{region}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers.values():
+            server.shutdown()
+            server.server_close()
+        self._servers.clear()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def region_url(self, region: str) -> str:
+        host, port = self._servers[region].server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        return self.region_url(self.settings.region)
+
+    @property
+    def other_region_url(self) -> str:
+        return self.region_url("EU" if self.settings.region == "US" else "US")
+
+    # -- knobs -------------------------------------------------------------------------------
+    def inject(self, path_prefix: str, status: int, times: int = 1, headers: Optional[Dict[str, str]] = None) -> None:
+        """Fail the next `times` requests under `path_prefix` (e.g. "/v1/campaigns") with `status`."""
+        with self._fault_lock:
+            self.faults.append(Fault(path_prefix, status, times, dict(headers or {})))
+
+    def _take_fault(self, path: str) -> Optional[Fault]:
+        with self._fault_lock:
+            for fault in self.faults:
+                if path.startswith(fault.path_prefix) and fault.times > 0:
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _over_rate_limit(self) -> bool:
+        limit = self.settings.rate_limit
+        if not limit:
+            return False
+        window = 1.0 if limit >= 1 else 1.0 / limit
+        allowed = max(1, int(limit)) if limit >= 1 else 1
+        now = time.monotonic()
+        with self._rate_lock:
+            while self._window and now - self._window[0] >= window:
+                self._window.popleft()
+            if len(self._window) >= allowed:
+                return True
+            self._window.append(now)
+            return False
+
+    # -- answering ---------------------------------------------------------------------------
+    def answer(self, region: str, method: str, raw_path: str, headers: Any, body: bytes) -> Response:
+        parts = urlsplit(raw_path)
+        if parts.path.startswith("/_sandbox/"):
+            return self._control(parts.path, parse_qs(parts.query), body)
+        auth = headers.get("Authorization") or ""
+        key = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        if key is None or (key != self.app_key and key not in self.scoped_keys):
+            detail = "Track API keys do not work with the App API" if key and key.startswith(TRACK_KEY_PREFIX) else "invalid or missing App API key"
+            raise ApiError(401, f"Unauthorized: {detail}")
+        if region != self.settings.region:
+            return Response(301, {"meta": {"error": "workspace is in another region"}}, {"Location": self.url + raw_path})
+        if self._over_rate_limit():
+            extra = {"Retry-After": str(self.settings.retry_after)} if self.settings.retry_after is not None else {}
+            raise ApiError(429, "Your request is over the 10-per-second limit.", extra)
+        fault = self._take_fault(parts.path)
+        if fault:
+            raise ApiError(fault.status, f"injected fault {fault.status}", fault.headers)
+        found, params = match(method, parts.path)
+        if found is None:
+            raise ApiError(404, "not found")
+        if found.scope in self.scoped_keys.get(key, set()):
+            raise ApiError(403, f"this key's scope does not include {found.scope}")
+        request = Request(method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope)
+        result = found.handler(self.workspace, request)
+        return result if isinstance(result, Response) else Response(200, result)
+
+    def _control(self, path: str, query: Dict[str, List[str]], body: bytes) -> Response:
+        if path == "/_sandbox/stats":
+            return Response(200, self.stats.snapshot())
+        if path == "/_sandbox/reset_stats":
+            self.stats.reset()
+            return Response(200, {"ok": True})
+        if path == "/_sandbox/advance":
+            self.workspace.advance(int(query.get("seconds", ["0"])[0]))
+            return Response(200, {"now": self.workspace.now})
+        if path == "/_sandbox/settings":
+            for name, value in json.loads(body or b"{}").items():
+                setattr(self.settings, name, value)
+            return Response(200, vars(self.settings))
+        raise ApiError(404, "unknown control")
+
+
+def _make_handler(sandbox: Sandbox, region: str) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # quiet
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            sandbox.stats.begin()
+            route_name = urlsplit(self.path).path
+            try:
+                if sandbox.settings.latency_ms:
+                    time.sleep(sandbox.settings.latency_ms / 1000)
+                response = sandbox.answer(region, self.command, self.path, self.headers, body)
+            except ApiError as error:
+                response = Response(error.status, {"meta": {"error": error.message}}, error.headers)
+            except Exception as error:  # a sandbox bug must look like a 500, not a hang
+                response = Response(500, {"meta": {"error": f"sandbox error: {error!r}"}})
+            found, _ = match(self.command, route_name)
+            sandbox.stats.end(self.command, self.path, found.template if found else route_name, response.status, self.headers.get("Authorization"))
+            self._send(response)
+
+        def _send(self, response: Response) -> None:
+            payload = response.body if isinstance(response.body, (bytes, bytearray)) else json.dumps(response.body).encode()
+            self.send_response(response.status)
+            headers = {"Content-Type": "application/json", **response.headers}
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    return Handler

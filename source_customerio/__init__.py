@@ -1,0 +1,3 @@
+from source_customerio.source import SourceCustomerio
+
+__all__ = ["SourceCustomerio"]

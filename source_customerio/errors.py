@@ -1,0 +1,122 @@
+"""One error table for every stream, the Retry-After backoff, and the shared rate budget."""
+
+import json
+import logging
+import math
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from typing import Mapping, Optional, Union
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.call_rate import HttpAPIBudget, MovingWindowCallRatePolicy, Rate
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, HttpStatusErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+
+MAX_RETRIES = 6
+MAX_RETRY_AFTER_SECONDS = 300
+MAX_BACKOFF_SECONDS = 30
+
+UNAUTHORIZED_MESSAGE = (
+    "Customer.io rejected the App API key (HTTP 401). Check that `app_api_key` is an App API key "
+    "(not a Track API key), that it has not been revoked, and that `region` matches your workspace's data centre."
+)
+FORBIDDEN_MESSAGE = (
+    "Customer.io refused this request (HTTP 403): the App API key's scope does not include this resource, "
+    "or your account's IP allowlist blocks this machine. Give the key that scope in Customer.io > Settings > "
+    "API Credentials, or deselect this stream."
+)
+WRONG_REGION_MESSAGE = (
+    "Customer.io redirected the request to another data centre (HTTP {status}): the workspace is not in the "
+    "configured `region`. Switch `region` between US and EU."
+)
+RATE_LIMITED_MESSAGE = "Customer.io's rate limit of 10 requests per second was exceeded (HTTP 429)."
+BAD_BODY_MESSAGE = "Customer.io answered with a body that is not complete JSON; the request is retried."
+NETWORK_MESSAGE = "The request to Customer.io failed on the network (connection, reset or timeout); it is retried."
+MISSING_PARENT_MESSAGE = "The parent record disappeared during the sync (HTTP 404); it is skipped."
+
+ERROR_MAPPING: Mapping[Union[int, str, type], ErrorResolution] = {
+    **DEFAULT_ERROR_MAPPING,
+    401: ErrorResolution(ResponseAction.FAIL, FailureType.config_error, UNAUTHORIZED_MESSAGE),
+    403: ErrorResolution(ResponseAction.FAIL, FailureType.config_error, FORBIDDEN_MESSAGE),
+    429: ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, RATE_LIMITED_MESSAGE),
+    **{
+        status: ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"Customer.io answered HTTP {status}; the request is retried.")
+        for status in (500, 502, 503, 504, 520, 522, 524)
+    },
+}
+IGNORE_MISSING_PARENT = ErrorResolution(ResponseAction.IGNORE, None, MISSING_PARENT_MESSAGE)
+
+
+class CustomerioErrorHandler(HttpStatusErrorHandler):
+    """The CDK's status table plus what it cannot express: redirects, broken bodies, network errors."""
+
+    def __init__(self, logger: logging.Logger, ignore_missing_parent: bool = False):
+        mapping = {**ERROR_MAPPING, 404: IGNORE_MISSING_PARENT} if ignore_missing_parent else ERROR_MAPPING
+        super().__init__(logger, error_mapping=mapping, max_retries=MAX_RETRIES, max_time=timedelta(minutes=15))
+
+    def interpret_response(self, response_or_exception=None) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.RequestException) and not isinstance(
+            response_or_exception, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL)
+        ):
+            return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, NETWORK_MESSAGE)
+        if isinstance(response_or_exception, requests.Response):
+            status = response_or_exception.status_code
+            if 300 <= status < 400:
+                return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, WRONG_REGION_MESSAGE.format(status=status))
+            if response_or_exception.ok and not is_complete_json(response_or_exception):
+                return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, BAD_BODY_MESSAGE)
+        return super().interpret_response(response_or_exception)
+
+
+def is_complete_json(response: requests.Response) -> bool:
+    """True when a JSON response's body parses; other content types are left alone."""
+    if "json" not in response.headers.get("Content-Type", "json"):
+        return True
+    try:
+        json.loads(response.content or b"null")
+    except ValueError:
+        return False
+    return True
+
+
+def retry_after_seconds(response: requests.Response) -> Optional[float]:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = moment.timestamp() - parsedate_to_datetime(response.headers.get("Date") or value).timestamp()
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+class RetryAfterBackoff(BackoffStrategy):
+    """Honour Retry-After when the API sends it; otherwise back off exponentially.
+
+    The CDK sleeps the returned value plus one second, so one second is taken off here.
+    """
+
+    def backoff_time(self, response_or_exception, attempt_count: int) -> Optional[float]:
+        if isinstance(response_or_exception, requests.Response):
+            wait = retry_after_seconds(response_or_exception)
+            if wait is not None:
+                return max(wait - 1.0, 0.0)
+        return min(0.5 * 2 ** max(attempt_count - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+def build_api_budget(requests_per_second: float) -> HttpAPIBudget:
+    """One budget shared by every stream: at most `requests_per_second` in any moving window."""
+    if requests_per_second >= 1:
+        rate = Rate(limit=int(requests_per_second), interval=timedelta(seconds=1))
+    else:
+        rate = Rate(limit=1, interval=timedelta(seconds=1 / requests_per_second))
+    return HttpAPIBudget(policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=[])], status_codes_for_ratelimit_hit=[429])

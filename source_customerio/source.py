@@ -1,0 +1,48 @@
+"""SourceCustomerio: checks the configuration and lists the streams. No HTTP logic here."""
+
+import logging
+from typing import Any, List, Mapping, Optional, Tuple
+
+from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_customerio.config import ConfigError, ConnectorConfig, parse_config
+from source_customerio.errors import build_api_budget
+from source_customerio.streams.base import StreamContext
+from source_customerio.streams.campaigns import CampaignActions, Campaigns
+from source_customerio.streams.newsletters import Newsletters
+from source_customerio.streams.segments import SegmentMembers, Segments
+from source_customerio.streams.workspace import Workspaces
+
+STREAM_CLASSES = (
+    Campaigns,
+    CampaignActions,
+    Segments,
+    SegmentMembers,
+    Newsletters,
+    Workspaces,
+)
+
+
+def build_context(config: ConnectorConfig) -> StreamContext:
+    return StreamContext(
+        config=config,
+        authenticator=TokenAuthenticator(token=config.api_key),
+        budget=build_api_budget(config.requests_per_second),
+    )
+
+
+class SourceCustomerio(AbstractSource):
+    def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
+        try:
+            context = build_context(parse_config(config))
+            next(iter(Workspaces(context).read_only_records()), None)
+        except AirbyteTracedException as error:
+            return False, error.message
+        return True, None
+
+    def streams(self, config: Mapping[str, Any]) -> List[Stream]:
+        context = build_context(parse_config(config))
+        return [stream_class(context) for stream_class in STREAM_CLASSES]

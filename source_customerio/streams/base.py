@@ -1,0 +1,212 @@
+"""The base streams. Leaves declare a resource; the behaviour lives here.
+
+- `CustomerioStream`: one request per slice (the App API's unpaged lists).
+- `CursorPaginatedStream`: `start`/`limit` → `next` cursor pagination.
+- `SubstreamMixin`: one slice per parent record, the parent list read once per sync.
+- `ClientSideIncrementalMixin`: incremental on a timestamp the API cannot filter on.
+"""
+
+import threading
+from abc import ABC
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple, Type
+
+import requests
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.streams.call_rate import HttpAPIBudget
+from airbyte_cdk.sources.streams.http import HttpStream
+from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
+
+from source_customerio.config import ConnectorConfig
+from source_customerio.errors import CustomerioErrorHandler, RetryAfterBackoff
+from source_customerio.pagination import next_cursor, sent_cursor
+from source_customerio.prefetch import OrderedPrefetcher
+
+
+class ParentCache:
+    """Parent lists read once per sync and shared by every substream that needs them."""
+
+    def __init__(self) -> None:
+        self._records: Dict[Type["CustomerioStream"], List[Mapping[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def records(self, parent_class: Type["CustomerioStream"], context: "StreamContext") -> List[Mapping[str, Any]]:
+        with self._lock:
+            if parent_class not in self._records:
+                parent = parent_class(context)
+                self._records[parent_class] = [dict(record) for record in parent.read_only_records()]
+            return self._records[parent_class]
+
+
+@dataclass
+class StreamContext:
+    """What every stream of one source instance shares: config, key, rate budget, parent lists."""
+
+    config: ConnectorConfig
+    authenticator: TokenAuthenticator
+    budget: HttpAPIBudget
+    parents: ParentCache = field(default_factory=ParentCache)
+
+
+class CustomerioStream(HttpStream, ABC):
+    """An App API resource read with one request per slice.
+
+    Leaves set `data_field` (the response key holding the records) and `path_template`
+    (formatted with the slice). Slice values named in `carried_slice_fields` are added to
+    every record that lacks them.
+    """
+
+    primary_key: Any = "id"
+    data_field: str
+    path_template: str
+    carried_slice_fields: Tuple[str, ...] = ()
+    ignore_missing_parent = False
+
+    def __init__(self, context: StreamContext):
+        self.context = context
+        depth = context.config.max_concurrent_requests
+        self._prefetcher = OrderedPrefetcher(depth) if depth > 1 else None
+        super().__init__(authenticator=context.authenticator, api_budget=context.budget)
+
+    @property
+    def url_base(self) -> str:
+        return f"{self.context.config.api_base}/v1/"
+
+    @property
+    def is_resumable(self) -> bool:
+        # Full-refresh streams re-read everything; only incremental streams checkpoint.
+        return self.supports_incremental
+
+    def path(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> str:
+        return self.path_template.format(**(stream_slice or {}))
+
+    def request_kwargs(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Mapping[str, Any]:
+        # Never follow a redirect: it means the wrong region, and would carry the key elsewhere.
+        return {"timeout": self.context.config.request_timeout_seconds, "allow_redirects": False}
+
+    def get_error_handler(self) -> CustomerioErrorHandler:
+        return CustomerioErrorHandler(self.logger, ignore_missing_parent=self.ignore_missing_parent)
+
+    def get_backoff_strategy(self) -> RetryAfterBackoff:
+        return RetryAfterBackoff()
+
+    def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
+        return None
+
+    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+        return {}
+
+    def parse_response(self, response: requests.Response, *, stream_state=None, stream_slice=None, next_page_token=None, **kwargs) -> Iterable[Mapping[str, Any]]:
+        if response.status_code == 404:  # a parent that vanished mid-sync (ignored by the error table)
+            return
+        stream_slice = stream_slice or {}
+        for record in self.extract_records(response.json()):
+            for name in self.carried_slice_fields:
+                if record.get(name) is None:
+                    record[name] = stream_slice[name]
+            if self.keep(record, stream_state or {}):
+                yield self.transform(record)
+
+    def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
+        return body.get(self.data_field) or []
+
+    def transform(self, record: MutableMapping[str, Any]) -> Mapping[str, Any]:
+        return record
+
+    def keep(self, record: Mapping[str, Any], stream_state: Mapping[str, Any]) -> bool:
+        return True
+
+    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        """The slices to read; one empty slice by default."""
+        return [{}]
+
+    def stream_slices(self, *, sync_mode: SyncMode, cursor_field=None, stream_state=None) -> Iterable[Optional[Mapping[str, Any]]]:
+        partitions = self.partitions(sync_mode, stream_state or {})
+        if self._prefetcher is None:
+            return partitions
+        read_slice = partial(self._read_slice, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state)
+        return self._prefetcher.schedule(partitions, read_slice)
+
+    def _read_slice(self, stream_slice, *, sync_mode, cursor_field, stream_state) -> Iterable[Mapping[str, Any]]:
+        if sync_mode != SyncMode.incremental:
+            stream_state = {}
+        return HttpStream.read_records(self, sync_mode=sync_mode, cursor_field=cursor_field, stream_slice=stream_slice, stream_state=stream_state)
+
+    def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable[Mapping[str, Any]]:
+        if self._prefetcher is not None and self._prefetcher.is_next(stream_slice):
+            records = self._prefetcher.records(stream_slice)
+        else:
+            records = self._read_slice(stream_slice, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state)
+        for record in records:
+            self.observe(record)
+            yield record
+        self.slice_complete(stream_slice or {})
+
+    def observe(self, record: Mapping[str, Any]) -> None:
+        """Called in order for every emitted record (incremental streams advance their cursor)."""
+
+    def slice_complete(self, stream_slice: Mapping[str, Any]) -> None:
+        """Called after the last record of a slice, before the CDK emits state."""
+
+
+class CursorPaginatedStream(CustomerioStream, ABC):
+    """`?start=<cursor>&limit=<page_size>`, following `next` until the listing ends."""
+
+    page_size: Optional[int] = None  # None: the endpoint takes no limit
+
+    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+        params: Dict[str, Any] = {"limit": self.page_size} if self.page_size else {}
+        if next_page_token:
+            params.update(next_page_token)
+        return params
+
+    def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
+        if response.status_code != 200:
+            return None
+        body = response.json()
+        cursor = next_cursor(body, sent_cursor(response.request.url), len(self.extract_records(body)))
+        return {"start": cursor} if cursor else None
+
+
+class SubstreamMixin:
+    """One slice per parent record: `{slice_field: parent[parent_field]}`, carried into records."""
+
+    parent: Type[CustomerioStream]
+    parent_field = "id"
+    slice_field: str
+    ignore_missing_parent = True
+
+    @property
+    def carried_slice_fields(self) -> Tuple[str, ...]:
+        return (self.slice_field,)
+
+    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        for parent in self.context.parents.records(self.parent, self.context):
+            yield {self.slice_field: parent[self.parent_field]}
+
+
+class ClientSideIncrementalMixin:
+    """Incremental on `cursor_field` for lists the API cannot filter: read all, keep records at or
+    after the saved cursor (records updated in the saved second are read again, never lost)."""
+
+    cursor_field: str
+    _cursor_value: Optional[int] = None
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        return {self.cursor_field: self._cursor_value} if self._cursor_value is not None else {}
+
+    @state.setter
+    def state(self, value: MutableMapping[str, Any]) -> None:
+        self._cursor_value = (value or {}).get(self.cursor_field)
+
+    def keep(self, record: Mapping[str, Any], stream_state: Mapping[str, Any]) -> bool:
+        saved = stream_state.get(self.cursor_field)
+        value = record.get(self.cursor_field)
+        return saved is None or value is None or value >= saved
+
+    def observe(self, record: Mapping[str, Any]) -> None:
+        value = record.get(self.cursor_field)
+        if isinstance(value, int) and (self._cursor_value is None or value > self._cursor_value):
+            self._cursor_value = value
