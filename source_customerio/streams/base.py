@@ -35,7 +35,7 @@ class ParentCache:
         with self._lock:
             if parent_class not in self._records:
                 parent = parent_class(context)
-                self._records[parent_class] = [dict(record) for record in parent.read_only_records()]
+                self._records[parent_class] = [dict(record) for record in parent.read_only_records() if isinstance(record, Mapping)]
             return self._records[parent_class]
 
 
