@@ -56,7 +56,7 @@ class Request:
 @dataclass
 class Response:
     status: int = 200
-    body: Any = None                       # dict → JSON; bytes → as is
+    body: Any = None                       # dict → JSON; bytes → as is; an iterator of bytes → chunked
     headers: Dict[str, str] = field(default_factory=dict)
 
 
@@ -70,20 +70,23 @@ class Route:
     template: str
     scope: str
     handler: Handler
+    public: bool = False
 
 
 ROUTES: List[Route] = []
 
 
-def route(method: str, template: str, scope: str) -> Callable[[Handler], Handler]:
+def route(method: str, template: str, scope: str, public: bool = False) -> Callable[[Handler], Handler]:
     """Register a handler for METHOD /v1/<template>; {name} segments become path parameters.
 
     `scope` names the App API key scope the endpoint needs (a scoped key lacking it gets 403).
+    `public` routes live outside /v1 (e.g. signed download links): no key, no rate limit.
     """
-    regex = "^/v1/" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template.strip("/")) + "$"
+    prefix = "^/" if public else "^/v1/"
+    regex = prefix + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template.strip("/")) + "$"
 
     def register(handler: Handler) -> Handler:
-        ROUTES.append(Route(method, re.compile(regex), template, scope, handler))
+        ROUTES.append(Route(method, re.compile(regex), template, scope, handler, public))
         return handler
 
     return register

@@ -167,6 +167,11 @@ class Sandbox:
         parts = urlsplit(raw_path)
         if parts.path.startswith("/_sandbox/"):
             return self._control(parts.path, parse_qs(parts.query), body)
+        found, params = match(method, parts.path)
+        if found is not None and found.public:
+            request = Request(method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope)
+            result = found.handler(self.workspace, request)
+            return result if isinstance(result, Response) else Response(200, result)
         auth = headers.get("Authorization") or ""
         key = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
         if key is None or (key != self.app_key and key not in self.scoped_keys):
@@ -180,7 +185,6 @@ class Sandbox:
         fault = self._take_fault(parts.path)
         if fault:
             raise ApiError(fault.status, f"injected fault {fault.status}", fault.headers)
-        found, params = match(method, parts.path)
         if found is None:
             raise ApiError(404, "not found")
         if found.scope in self.scoped_keys.get(key, set()):
@@ -230,11 +234,19 @@ def _make_handler(sandbox: Sandbox, region: str) -> type:
             self._send(response)
 
         def _send(self, response: Response) -> None:
-            payload = response.body if isinstance(response.body, (bytes, bytearray)) else json.dumps(response.body).encode()
             self.send_response(response.status)
             headers = {"Content-Type": "application/json", **response.headers}
             for name, value in headers.items():
                 self.send_header(name, value)
+            if response.body is not None and not isinstance(response.body, (bytes, bytearray, dict, list)):
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for chunk in response.body:
+                    if chunk:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            payload = response.body if isinstance(response.body, (bytes, bytearray)) else json.dumps(response.body).encode()
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

@@ -65,6 +65,7 @@ class CustomerioStream(HttpStream, ABC):
 
     def __init__(self, context: StreamContext):
         self.context = context
+        self._reading = threading.local()
         depth = context.config.max_concurrent_requests
         self._prefetcher = OrderedPrefetcher(depth) if depth > 1 else None
         super().__init__(authenticator=context.authenticator, api_budget=context.budget)
@@ -131,7 +132,20 @@ class CustomerioStream(HttpStream, ABC):
     def _read_slice(self, stream_slice, *, sync_mode, cursor_field, stream_state) -> Iterable[Mapping[str, Any]]:
         if sync_mode != SyncMode.incremental:
             stream_state = {}
-        return HttpStream.read_records(self, sync_mode=sync_mode, cursor_field=cursor_field, stream_slice=stream_slice, stream_state=stream_state)
+        # Runs on the thread that reads this slice (a prefetch worker, or the main thread).
+        self._reading.slice = stream_slice or {}
+        self._reading.state = stream_state or {}
+        yield from HttpStream.read_records(self, sync_mode=sync_mode, cursor_field=cursor_field, stream_slice=stream_slice, stream_state=stream_state)
+
+    @property
+    def reading_slice(self) -> Mapping[str, Any]:
+        """The slice this thread is reading, for hooks the CDK calls without it (next_page_token)."""
+        return getattr(self._reading, "slice", {})
+
+    @property
+    def reading_state(self) -> Mapping[str, Any]:
+        """The frozen stream state of the read this thread is doing (empty in full refresh)."""
+        return getattr(self._reading, "state", {})
 
     def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable[Mapping[str, Any]]:
         if self._prefetcher is not None and self._prefetcher.is_next(stream_slice):
