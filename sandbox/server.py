@@ -2,17 +2,25 @@
 
 Two listeners form a region pair: the workspace's own region answers, the other one redirects
 (3xx) like Customer.io's data centres do. Knobs: rate limit (429 beyond it, Retry-After optional),
-latency, injected faults, and the workspace's clock and sizes. `/_sandbox/*` endpoints (no auth)
-expose stats and controls to processes that cannot reach the Python object.
+latency, injected faults, chaos, and the workspace's clock and sizes. `/_sandbox/*` endpoints
+(no auth, never disturbed by chaos) expose stats and controls to processes that cannot reach the
+Python object.
+
+Chaos: a share `chaos` of the authorised /v1 requests under `chaos_path` get one of CHAOS_KINDS.
+Each draw hashes (seed, method, path with query, body, how often that exact request was seen), so
+the same client requests meet the same faults however threads interleave, and a retry draws anew.
 """
 
+import hashlib
 import json
+import socket
+import struct
 import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Deque, Dict, List, Optional, Set
+from typing import Any, Deque, Dict, List, Optional, Sequence, Set
 from urllib.parse import parse_qs, urlsplit
 
 import sandbox.resources  # noqa: F401  (registers the endpoints)
@@ -33,12 +41,33 @@ class Fault:
     headers: Dict[str, str] = field(default_factory=dict)
 
 
+# 5xx answers; "reset": the connection is reset unanswered; "truncated": a 200 whose JSON body is
+# cut in half; "stall": no answer for `chaos_stall_seconds`, then a reset; "429_burst": this request
+# and its next `chaos_burst - 1` retries get 429.
+CHAOS_KINDS = ("500", "502", "503", "reset", "truncated", "stall", "429_burst")
+HANGUP_STATUS = 0  # the status logged for a request that got no HTTP answer (reset or stall)
+
+
 @dataclass
 class Settings:
     rate_limit: Optional[float] = None      # requests per second; None = unlimited
     retry_after: Optional[int] = None       # seconds in the 429's Retry-After header
     latency_ms: float = 0.0
     region: str = "US"
+    chaos: float = 0.0                      # share of /v1 requests that get a fault, 0..1
+    chaos_seed: int = 0
+    chaos_path: str = "/v1/"                # a narrower prefix with chaos 1.0 takes one endpoint down
+    chaos_kinds: Sequence[str] = CHAOS_KINDS
+    chaos_stall_seconds: float = 3.0        # keep it above the client's request_timeout_seconds
+    chaos_burst: int = 3
+
+
+class Hangup(Exception):
+    """Answer nothing: wait `after_seconds`, then reset the connection."""
+
+    def __init__(self, after_seconds: float):
+        super().__init__(f"hang up after {after_seconds}s")
+        self.after_seconds = after_seconds
 
 
 class Stats:
@@ -53,6 +82,7 @@ class Stats:
             self.by_route: Counter = Counter()
             self.in_flight = 0
             self.max_in_flight = 0
+            self.chaos: Counter = Counter()
             self.log: List[Dict[str, Any]] = []
 
     def begin(self) -> None:
@@ -69,6 +99,10 @@ class Stats:
             if len(self.log) < 200000:
                 self.log.append({"method": method, "path": path, "status": status, "authorization": auth, "at": time.time()})
 
+    def count_chaos(self, kind: str) -> None:
+        with self._lock:
+            self.chaos[kind] += 1
+
     def snapshot(self) -> Dict[str, Any]:
         with self._lock:
             return {
@@ -76,6 +110,7 @@ class Stats:
                 "by_status": {str(k): v for k, v in self.by_status.items()},
                 "by_route": dict(self.by_route),
                 "max_in_flight": self.max_in_flight,
+                "chaos": dict(self.chaos),
             }
 
 
@@ -93,6 +128,10 @@ class Sandbox:
         self._fault_lock = threading.Lock()
         self._window: Deque[float] = deque()
         self._rate_lock = threading.Lock()
+        self._chaos_lock = threading.Lock()
+        self._chaos_attempts: Counter = Counter()
+        self._chaos_bursts: Counter = Counter()
+        self.stopping = threading.Event()
         self._servers: Dict[str, ThreadingHTTPServer] = {}
         self._threads: List[threading.Thread] = []
 
@@ -110,6 +149,7 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         for server in self._servers.values():
             server.shutdown()
             server.server_close()
@@ -147,6 +187,40 @@ class Sandbox:
                     return fault
         return None
 
+    def _chaos_kind(self, method: str, raw_path: str, body: bytes) -> Optional[str]:
+        """The fault this attempt of this request gets, or None; deterministic from the seed."""
+        settings = self.settings
+        if not settings.chaos or not urlsplit(raw_path).path.startswith(settings.chaos_path):
+            return None
+        request_key = f"{method} {raw_path} {hashlib.blake2b(body, digest_size=8).hexdigest()}"
+        with self._chaos_lock:
+            attempt = self._chaos_attempts[request_key]
+            self._chaos_attempts[request_key] += 1
+            if self._chaos_bursts[request_key] > 0:
+                self._chaos_bursts[request_key] -= 1
+                kind: Optional[str] = "429_burst"
+            else:
+                digest = hashlib.blake2b(f"{settings.chaos_seed}:{request_key}:{attempt}".encode(), digest_size=16).digest()
+                draw, pick = (int.from_bytes(half, "big") / 2**64 for half in (digest[:8], digest[8:]))
+                kind = settings.chaos_kinds[int(pick * len(settings.chaos_kinds))] if draw < settings.chaos else None
+                if kind == "429_burst":
+                    self._chaos_bursts[request_key] = settings.chaos_burst - 1
+        if kind:
+            self.stats.count_chaos(kind)
+        return kind
+
+    def _disrupt(self, kind: str) -> None:
+        """Raise the failure a chaos kind stands for ("truncated" is applied to the answer instead)."""
+        if kind == "reset":
+            raise Hangup(0.0)
+        if kind == "stall":
+            raise Hangup(self.settings.chaos_stall_seconds)
+        if kind == "429_burst":
+            extra = {"Retry-After": str(self.settings.retry_after)} if self.settings.retry_after is not None else {}
+            raise ApiError(429, "Your request is over the 10-per-second limit.", extra)
+        if kind != "truncated":
+            raise ApiError(int(kind), f"chaos: HTTP {kind}")
+
     def _over_rate_limit(self) -> bool:
         limit = self.settings.rate_limit
         if not limit:
@@ -179,6 +253,9 @@ class Sandbox:
             raise ApiError(401, f"Unauthorized: {detail}")
         if region != self.settings.region:
             return Response(301, {"meta": {"error": "workspace is in another region"}}, {"Location": self.url + raw_path})
+        chaos = self._chaos_kind(method, raw_path, body)
+        if chaos:
+            self._disrupt(chaos)
         if self._over_rate_limit():
             extra = {"Retry-After": str(self.settings.retry_after)} if self.settings.retry_after is not None else {}
             raise ApiError(429, "Your request is over the 10-per-second limit.", extra)
@@ -191,7 +268,8 @@ class Sandbox:
             raise ApiError(403, f"this key's scope does not include {found.scope}")
         request = Request(method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope)
         result = found.handler(self.workspace, request)
-        return result if isinstance(result, Response) else Response(200, result)
+        response = result if isinstance(result, Response) else Response(200, result)
+        return truncated(response) if chaos == "truncated" else response
 
     def _control(self, path: str, query: Dict[str, List[str]], body: bytes) -> Response:
         if path == "/_sandbox/stats":
@@ -209,6 +287,18 @@ class Sandbox:
         raise ApiError(404, "unknown control")
 
 
+def truncated(response: Response) -> Response:
+    """The same answer with only the first half of its body (a complete HTTP message, broken JSON)."""
+    body = response.body
+    if isinstance(body, (dict, list)):
+        payload = json.dumps(body).encode()
+    elif isinstance(body, (bytes, bytearray)):
+        payload = bytes(body)
+    else:
+        payload = b"".join(body or ())
+    return Response(response.status, payload[: len(payload) // 2], response.headers)
+
+
 def _make_handler(sandbox: Sandbox, region: str) -> type:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -220,18 +310,33 @@ def _make_handler(sandbox: Sandbox, region: str) -> type:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             sandbox.stats.begin()
-            route_name = urlsplit(self.path).path
+            path = urlsplit(self.path).path
+            found, _ = match(self.command, path)
+            route_name = found.template if found else path
+            hangup: Optional[Hangup] = None
             try:
                 if sandbox.settings.latency_ms:
                     time.sleep(sandbox.settings.latency_ms / 1000)
                 response = sandbox.answer(region, self.command, self.path, self.headers, body)
             except ApiError as error:
                 response = Response(error.status, {"meta": {"error": error.message}}, error.headers)
+            except Hangup as raised:
+                hangup = raised
             except Exception as error:  # a sandbox bug must look like a 500, not a hang
                 response = Response(500, {"meta": {"error": f"sandbox error: {error!r}"}})
-            found, _ = match(self.command, route_name)
-            sandbox.stats.end(self.command, self.path, found.template if found else route_name, response.status, self.headers.get("Authorization"))
-            self._send(response)
+            status = HANGUP_STATUS if hangup else response.status
+            sandbox.stats.end(self.command, self.path, route_name, status, self.headers.get("Authorization"))
+            if hangup:
+                self._hang_up(hangup.after_seconds)
+            else:
+                self._send(response)
+
+        def _hang_up(self, after_seconds: float) -> None:
+            sandbox.stopping.wait(after_seconds)
+            # Linger 0 makes close() send a TCP reset, as a crashed proxy would.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
 
         def _send(self, response: Response) -> None:
             self.send_response(response.status)

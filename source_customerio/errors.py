@@ -3,9 +3,11 @@
 import json
 import logging
 import math
+import time
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Mapping, Optional, Union
+from urllib.parse import urlsplit
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -17,6 +19,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 MAX_RETRIES = 6
 MAX_RETRY_AFTER_SECONDS = 300
 MAX_BACKOFF_SECONDS = 30
+MIN_BACKOFF_SECONDS = 0.01
 
 UNAUTHORIZED_MESSAGE = (
     "Customer.io rejected the App API key (HTTP 401). Check that `app_api_key` is an App API key "
@@ -32,9 +35,12 @@ WRONG_REGION_MESSAGE = (
     "configured `region`. Switch `region` between US and EU."
 )
 RATE_LIMITED_MESSAGE = "Customer.io's rate limit of 10 requests per second was exceeded (HTTP 429)."
-BAD_BODY_MESSAGE = "Customer.io answered with a body that is not complete JSON; the request is retried."
-NETWORK_MESSAGE = "The request to Customer.io failed on the network (connection, reset or timeout); it is retried."
+BAD_BODY_MESSAGE = "Customer.io answered with a body that is not complete JSON (the connection was cut)."
+NETWORK_MESSAGE = "The request to Customer.io failed on the network (connection refused or reset, or no answer within `request_timeout_seconds`)."
 MISSING_PARENT_MESSAGE = "The parent record disappeared during the sync (HTTP 404); it is skipped."
+UNREACHABLE_MESSAGE = (
+    "Could not reach Customer.io at {host} ({cause}): check `region` and `api_url`, and that this machine can reach the API."
+)
 
 ERROR_MAPPING: Mapping[Union[int, str, type], ErrorResolution] = {
     **DEFAULT_ERROR_MAPPING,
@@ -42,7 +48,7 @@ ERROR_MAPPING: Mapping[Union[int, str, type], ErrorResolution] = {
     403: ErrorResolution(ResponseAction.FAIL, FailureType.config_error, FORBIDDEN_MESSAGE),
     429: ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, RATE_LIMITED_MESSAGE),
     **{
-        status: ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"Customer.io answered HTTP {status}; the request is retried.")
+        status: ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"Customer.io answered HTTP {status}, a server error.")
         for status in (500, 502, 503, 504, 520, 522, 524)
     },
 }
@@ -52,15 +58,18 @@ IGNORE_MISSING_PARENT = ErrorResolution(ResponseAction.IGNORE, None, MISSING_PAR
 class CustomerioErrorHandler(HttpStatusErrorHandler):
     """The CDK's status table plus what it cannot express: redirects, broken bodies, network errors."""
 
-    def __init__(self, logger: logging.Logger, ignore_missing_parent: bool = False):
+    def __init__(self, logger: logging.Logger, ignore_missing_parent: bool = False, retry_network_errors: bool = True):
         mapping = {**ERROR_MAPPING, 404: IGNORE_MISSING_PARENT} if ignore_missing_parent else ERROR_MAPPING
         super().__init__(logger, error_mapping=mapping, max_retries=MAX_RETRIES, max_time=timedelta(minutes=15))
+        self._retry_network_errors = retry_network_errors
 
     def interpret_response(self, response_or_exception=None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.RequestException) and not isinstance(
             response_or_exception, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL)
         ):
-            return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, NETWORK_MESSAGE)
+            if self._retry_network_errors:
+                return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, NETWORK_MESSAGE)
+            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, unreachable_message(response_or_exception))
         if isinstance(response_or_exception, requests.Response):
             status = response_or_exception.status_code
             if 300 <= status < 400:
@@ -68,6 +77,13 @@ class CustomerioErrorHandler(HttpStatusErrorHandler):
             if response_or_exception.ok and not is_complete_json(response_or_exception):
                 return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, BAD_BODY_MESSAGE)
         return super().interpret_response(response_or_exception)
+
+
+def unreachable_message(error: requests.RequestException) -> str:
+    """One sentence for a request that got no answer; names the host, never the headers (the key)."""
+    host = urlsplit(error.request.url).netloc if error.request is not None else "the configured address"
+    cause = "timed out" if isinstance(error, requests.Timeout) else "connection failed"
+    return UNREACHABLE_MESSAGE.format(host=host, cause=cause)
 
 
 def is_complete_json(response: requests.Response) -> bool:
@@ -90,10 +106,12 @@ def retry_after_seconds(response: requests.Response) -> Optional[float]:
         seconds = float(value)
     except ValueError:
         try:
-            moment = parsedate_to_datetime(value)
+            moment = parsedate_to_datetime(value).timestamp()
+            sent = response.headers.get("Date")
+            # Measured against the server's clock when it sends one, else against ours.
+            seconds = moment - (parsedate_to_datetime(sent).timestamp() if sent else time.time())
         except (TypeError, ValueError):
             return None
-        seconds = moment.timestamp() - parsedate_to_datetime(response.headers.get("Date") or value).timestamp()
     if math.isnan(seconds):
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
@@ -102,14 +120,15 @@ def retry_after_seconds(response: requests.Response) -> Optional[float]:
 class RetryAfterBackoff(BackoffStrategy):
     """Honour Retry-After when the API sends it; otherwise back off exponentially.
 
-    The CDK sleeps the returned value plus one second, so one second is taken off here.
+    The CDK sleeps the returned value plus one second, so one second is taken off here; it also
+    takes 0 for "no advice" and falls back to its own long backoff, so the least returned is positive.
     """
 
     def backoff_time(self, response_or_exception, attempt_count: int) -> Optional[float]:
         if isinstance(response_or_exception, requests.Response):
             wait = retry_after_seconds(response_or_exception)
             if wait is not None:
-                return max(wait - 1.0, 0.0)
+                return max(wait - 1.0, MIN_BACKOFF_SECONDS)
         return min(0.5 * 2 ** max(attempt_count - 1, 0), MAX_BACKOFF_SECONDS)
 
 

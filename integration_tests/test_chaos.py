@@ -1,0 +1,146 @@
+"""Faults: the sandbox's chaos mode against in-process syncs.
+
+A sync under random faults must still produce exactly the sandbox's records, once each; an
+endpoint that never recovers must end its stream with a clear error after a bounded number of
+attempts. The CDK sleeps between retries; `backoff_sleeps` records those sleeps instead, so the
+tests measure retries, not waiting.
+"""
+
+import time
+from types import SimpleNamespace
+from typing import List
+
+import pytest
+import requests
+from airbyte_cdk.models import AirbyteStreamStatus
+from airbyte_cdk.sources.streams.http import rate_limiting
+
+from sandbox.expected import EXPECTED
+from sandbox.server import CHAOS_KINDS, Settings
+from sandbox.testing import canonical, discovered_streams, read_streams, records_by_stream, sandbox_config
+from source_customerio.errors import BAD_BODY_MESSAGE, MAX_RETRIES, NETWORK_MESSAGE
+
+# The client gives up on a stalled request after 1 s; the sandbox stalls for longer.
+CLIENT_TIMEOUT_SECONDS = 1
+STALL_SECONDS = 2
+# A failing request is sent once and retried MAX_RETRIES times, then the stream fails.
+ATTEMPTS_PER_REQUEST = MAX_RETRIES + 1
+# What the failed stream's error says for each kind of fault ("API rate limit exceeded." is the CDK's).
+FINAL_ERROR = {
+    "500": "Customer.io answered HTTP 500, a server error.",
+    "502": "Customer.io answered HTTP 502, a server error.",
+    "503": "Customer.io answered HTTP 503, a server error.",
+    "reset": NETWORK_MESSAGE,
+    "stall": NETWORK_MESSAGE,
+    "truncated": BAD_BODY_MESSAGE,
+    "429_burst": "API rate limit exceeded.",
+}
+
+
+@pytest.fixture
+def backoff_sleeps(monkeypatch) -> List[float]:
+    slept: List[float] = []
+    monkeypatch.setattr(rate_limiting, "time", SimpleNamespace(sleep=slept.append))
+    return slept
+
+
+def chaos_settings(**chaos) -> Settings:
+    return Settings(chaos_stall_seconds=STALL_SECONDS, **chaos)
+
+
+def fast_config(sandbox, **overrides):
+    return sandbox_config(sandbox, request_timeout_seconds=CLIENT_TIMEOUT_SECONDS, **overrides)
+
+
+def stream_statuses(output) -> dict:
+    """The last status the sync reported for each stream."""
+    return {
+        message.trace.stream_status.stream_descriptor.name: message.trace.stream_status.status
+        for message in output.trace_messages
+        if message.trace.stream_status
+    }
+
+
+def assert_exactly_the_sandbox_records(sandbox, config, output, streams) -> None:
+    got = records_by_stream(output)
+    for stream in streams:
+        assert canonical(got.get(stream, [])) == canonical(EXPECTED[stream](sandbox.workspace, config)), stream
+
+
+def test_every_stream_reads_exactly_the_sandbox_records_at_5_percent_chaos(make_sandbox, backoff_sleeps):
+    faults = 0
+    # Several seeds in one test: a single small sync may draw no fault at all at 5%.
+    for seed in (1, 2, 3):
+        sandbox = make_sandbox(settings=chaos_settings(chaos=0.05, chaos_seed=seed))
+        config = fast_config(sandbox)
+        streams = sorted(discovered_streams(config))
+        assert set(streams) <= set(EXPECTED), "every discovered stream needs its expected records"
+
+        output = read_streams(config, streams)
+
+        assert not output.errors
+        assert set(stream_statuses(output).values()) == {AirbyteStreamStatus.COMPLETE}
+        assert_exactly_the_sandbox_records(sandbox, config, output, streams)
+        faults += sum(sandbox.stats.snapshot()["chaos"].values())
+    assert faults > 0
+
+
+@pytest.mark.parametrize("kind", CHAOS_KINDS)
+def test_each_fault_kind_is_survived_with_exact_records(make_sandbox, backoff_sleeps, kind):
+    # One kind at a time, often enough that every stream meets it, with concurrent prefetching.
+    sandbox = make_sandbox(settings=chaos_settings(chaos=0.15, chaos_seed=11, chaos_kinds=(kind,), chaos_burst=2))
+    config = fast_config(sandbox, max_concurrent_requests=4)
+    streams = sorted(discovered_streams(config))
+
+    output = read_streams(config, streams)
+
+    assert not output.errors
+    assert_exactly_the_sandbox_records(sandbox, config, output, streams)
+    assert sandbox.stats.snapshot()["chaos"].get(kind, 0) > 0
+    assert len(backoff_sleeps) >= sandbox.stats.snapshot()["chaos"][kind]
+
+
+def test_the_same_seed_disturbs_the_same_requests(make_sandbox, backoff_sleeps):
+    def disturbed_requests(seed: int) -> List[tuple]:
+        sandbox = make_sandbox(settings=chaos_settings(chaos=0.2, chaos_seed=seed, chaos_kinds=("500",)))
+        read_streams(fast_config(sandbox, max_concurrent_requests=4), ["newsletters", "segment_members"])
+        return sorted((entry["path"], entry["status"]) for entry in sandbox.stats.log if entry["status"] == 500)
+
+    first = disturbed_requests(5)
+    assert first and first == disturbed_requests(5)
+    assert first != disturbed_requests(6)
+
+
+@pytest.mark.parametrize(
+    "path, stream, kind",
+    [("/v1/newsletters", "newsletters", kind) for kind in CHAOS_KINDS]
+    # A substream slice read ahead on a prefetch worker: its failure must reach the sync too.
+    + [("/v1/segments/3/membership", "segment_members", kind) for kind in ("500", "stall")],
+)
+def test_an_endpoint_that_always_fails_ends_its_stream_with_a_clear_error(make_sandbox, backoff_sleeps, path, stream, kind):
+    sandbox = make_sandbox(settings=chaos_settings(chaos=1.0, chaos_path=path, chaos_kinds=(kind,)))
+    config = fast_config(sandbox)
+    healthy = "campaigns"
+
+    started = time.monotonic()
+    output = read_streams(config, [stream, healthy], expecting_exception=True)
+    elapsed = time.monotonic() - started
+
+    disturbed = [entry for entry in sandbox.stats.log if entry["path"].startswith(path)]
+    assert len(disturbed) == ATTEMPTS_PER_REQUEST
+    assert len(backoff_sleeps) == MAX_RETRIES
+    # Seven attempts, each at most one client timeout (plus the rate budget's wait after a 429).
+    assert elapsed < ATTEMPTS_PER_REQUEST * (CLIENT_TIMEOUT_SECONDS + 1) + 10
+    assert stream_statuses(output) == {stream: AirbyteStreamStatus.INCOMPLETE, healthy: AirbyteStreamStatus.COMPLETE}
+    stream_errors = [message.trace.error for message in output.errors if message.trace.error.stream_descriptor]
+    assert [error.stream_descriptor.name for error in stream_errors] == [stream]
+    assert stream_errors[0].message.endswith(FINAL_ERROR[kind])
+    assert_exactly_the_sandbox_records(sandbox, config, output, [healthy])
+
+
+def test_chaos_never_touches_the_control_routes(make_sandbox):
+    sandbox = make_sandbox(settings=chaos_settings(chaos=1.0))
+
+    for _ in range(20):
+        assert requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).status_code == 200
+    assert sandbox.stats.snapshot()["chaos"] == {}
