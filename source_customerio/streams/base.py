@@ -47,6 +47,7 @@ class StreamContext:
     authenticator: TokenAuthenticator
     budget: HttpAPIBudget
     parents: ParentCache = field(default_factory=ParentCache)
+    retry_network_errors: bool = True  # False for the connection check: an unreachable host fails at once
 
 
 class CustomerioStream(HttpStream, ABC):
@@ -87,7 +88,7 @@ class CustomerioStream(HttpStream, ABC):
         return {"timeout": self.context.config.request_timeout_seconds, "allow_redirects": False}
 
     def get_error_handler(self) -> CustomerioErrorHandler:
-        return CustomerioErrorHandler(self.logger, ignore_missing_parent=self.ignore_missing_parent)
+        return CustomerioErrorHandler(self.logger, ignore_missing_parent=self.ignore_missing_parent, retry_network_errors=self.context.retry_network_errors)
 
     def get_backoff_strategy(self) -> RetryAfterBackoff:
         return RetryAfterBackoff()
