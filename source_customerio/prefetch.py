@@ -5,7 +5,7 @@ rate budget, not network latency, becomes the limit. `OrderedPrefetcher.schedule
 iterator: when the CDK asks for slice i, the readers of slices i..i+depth-1 are already running;
 `records(slice)` then hands over slice i's records in the order its reader produced them. So the
 records, their order and every state message are exactly those of a sequential read.
-Each reader buffers at most `max_buffered_pages` pages, so memory stays flat.
+Each reader buffers at most `max_buffered_pages` batches of records, so memory stays flat.
 """
 
 import queue
@@ -45,11 +45,12 @@ class _SliceReader:
                     if not self._put(batch):
                         return
                     batch = []
-            if batch and not self._put(batch):
-                return
-            self._put(_DONE)
+            outcome: Any = _DONE
         except BaseException as error:  # handed to the consumer, which re-raises it in the main thread
-            self._put(error)
+            outcome = error
+        # The records read before an error are handed over first, as a sequential read would emit them.
+        if not batch or self._put(batch):
+            self._put(outcome)
 
     def records(self) -> Iterator[Any]:
         while True:
