@@ -7,6 +7,7 @@ the connector's documented transforms (carried parent ids, ids as integers).
 from typing import Any, Callable, Dict, List, Mapping
 
 from sandbox.resources import campaigns, newsletters, segments, workspaces
+from sandbox.resources import activities, messages
 from sandbox.workspace import Workspace
 
 Records = List[Dict[str, Any]]
@@ -58,4 +59,6 @@ EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], Records]] = {
     "segment_members": expected_segment_members,
     "newsletters": expected_newsletters,
     "workspaces": expected_workspaces,
+    **messages.EXPECTED,
+    **activities.EXPECTED,
 }

@@ -25,6 +25,9 @@ class Knobs:
     segments: int = 8
     newsletters: int = 230
     people: int = 300
+    messages: int = 3000             # deliveries over message_history_days before the default clock
+    message_history_days: int = 730
+    activities: int = 1500           # over the 30 days before the default clock
 
 
 class Workspace:

@@ -13,7 +13,9 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_customerio.config import ConfigError, ConnectorConfig, parse_config
 from source_customerio.errors import build_api_budget
 from source_customerio.streams.base import StreamContext
+from source_customerio.streams.activities import activity_streams
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
+from source_customerio.streams.messages import Messages
 from source_customerio.streams.newsletters import Newsletters
 from source_customerio.streams.segments import SegmentMembers, Segments
 from source_customerio.streams.workspace import Workspaces
@@ -25,6 +27,7 @@ STREAM_CLASSES = (
     SegmentMembers,
     Newsletters,
     Workspaces,
+    Messages,
 )
 
 
@@ -52,4 +55,4 @@ class SourceCustomerio(AbstractSource):
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         context = build_context(parse_config(config))
-        return [stream_class(context) for stream_class in STREAM_CLASSES]
+        return [stream_class(context) for stream_class in STREAM_CLASSES] + activity_streams(context)

@@ -148,6 +148,10 @@ class CustomerioStream(HttpStream, ABC):
         """The frozen stream state of the read this thread is doing (empty in full refresh)."""
         return getattr(self._reading, "state", {})
 
+    def read_slice_once(self, stream_slice: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+        """Read one slice outside a sync (no state, no observe/slice_complete), e.g. a discover-time sample."""
+        return list(self._read_slice(stream_slice, sync_mode=SyncMode.full_refresh, cursor_field=None, stream_state={}))
+
     def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable[Mapping[str, Any]]:
         if self._prefetcher is not None and self._prefetcher.is_next(stream_slice):
             records = self._prefetcher.records(stream_slice)

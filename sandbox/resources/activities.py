@@ -1,0 +1,142 @@
+"""Activities: `knobs.activities` over the 30 days before the default clock, continuing as the clock
+moves; the API keeps 30 days. Types cycle through TYPE_CYCLE, each with its own `data` shape;
+every seventh round of the cycle belongs to deleted people (listed only with deleted=true)."""
+
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from sandbox.api import Request, decode_cursor, encode_cursor, page_limit, route
+from sandbox.resources.timeline import Selection, Timeline, newest_first_page
+from sandbox.workspace import DAY, DEFAULT_NOW, TOPICS, Workspace
+
+RETENTION = 30 * DAY
+OBJECT_TYPE_ID = 12
+TYPE_CYCLE = (
+    "event", "page", "attribute_change", "sent_email", "delivered_email", "opened_email", "clicked_email",
+    "event", f"_o:{OBJECT_TYPE_ID}:create", f"_o:{OBJECT_TYPE_ID}:attribute_change", f"_r:{OBJECT_TYPE_ID}:attribute_change",
+    "add_relationship", "sent_push", "opened_push", "event", "screen", "sent_twilio", "profile_create", "delete_relationship", "event",
+)
+DELETED_ROUND = 7  # rounds of the cycle; the last round of every DELETED_ROUND is deleted people's
+PERIOD = len(TYPE_CYCLE) * DELETED_ROUND
+ATTRIBUTES = ("plan", "first_name", "email")
+
+
+def timeline(ws: Workspace) -> Timeline:
+    return Timeline(origin=DEFAULT_NOW - RETENTION, span=RETENTION, count=ws.knobs.activities)
+
+
+def of_deleted_person(index: int) -> bool:
+    return (index // len(TYPE_CYCLE)) % DELETED_ROUND == DELETED_ROUND - 1
+
+
+def selection(activity_type: Optional[str], include_deleted: bool) -> Selection:
+    return Selection.where(
+        PERIOD,
+        lambda r: (activity_type is None or TYPE_CYCLE[r % len(TYPE_CYCLE)] == activity_type) and (include_deleted or not of_deleted_person(r)),
+    )
+
+
+def identifiers(ws: Workspace, index: int) -> Dict[str, Optional[str]]:
+    if of_deleted_person(index):
+        gone = index % 50
+        return {"email": f"gone{gone}@example.com", "id": str(900000 + gone), "cio_id": f"{0x4000000 + gone:x}"}
+    return ws.person_ids(index * 31 % ws.knobs.people)
+
+
+def data(ws: Workspace, index: int, activity_type: str, timestamp: int, delivery: Optional[str]) -> Dict[str, Any]:
+    """The type-specific payload: nested objects, arrays, nulls and empty objects included."""
+    if activity_type == "event":
+        return {
+            "name": ("purchase", "signup", "viewed_pricing")[index % 3],
+            "price": round(5 + ws.fraction("price", index) * 95, 2),
+            "quantity": 1 + index % 4,
+            "coupon": None if index % 2 else f"SAVE{index % 30}",
+            "address": {"city": ("Oslo", "Lisbon", "Austin")[index % 3], "country": {"code": ("NO", "PT", "US")[index % 3]}},
+            "items": [f"sku{index % 9}", f"sku{index % 7}"],
+        }
+    if activity_type in ("page", "screen"):
+        return {"url": f"https://app.example.com/{TOPICS[index % len(TOPICS)]}", "referrer": None if index % 2 else "https://example.com/"}
+    if activity_type == "attribute_change":
+        name = ATTRIBUTES[index % len(ATTRIBUTES)]
+        return {name: {"from": f"{name}-{index - 1}", "to": f"{name}-{index}"}}
+    if activity_type.startswith("_o:") and activity_type.endswith(":create"):
+        return {"object_id": f"acct{index % 40}", "attributes": {"name": f"Account {index % 40}", "plan": ("free", "pro")[index % 2]}}
+    if activity_type.startswith(("_o:", "_r:")):
+        return {"object_id": f"acct{index % 40}", "role" if activity_type.startswith("_r:") else "plan": {"from": "member", "to": "admin"}}
+    if activity_type in ("add_relationship", "delete_relationship"):
+        return {"object_type_id": OBJECT_TYPE_ID, "object_id": f"acct{index % 40}"}
+    if activity_type == "clicked_email":
+        return {"delivery_id": delivery, "href": f"https://example.com/l/{index % 11}", "link_id": index % 11}
+    if delivery is not None:
+        return {"delivery_id": delivery, "opened": index % 3 == 0 if activity_type.startswith("opened") else None, "delivered": timestamp if activity_type.startswith("delivered") else None}
+    return {}
+
+
+def activity(ws: Workspace, index: int) -> Dict[str, Any]:
+    activity_type = TYPE_CYCLE[index % len(TYPE_CYCLE)]
+    timestamp = timeline(ws).time(index)
+    ids = identifiers(ws, index)
+    channel = activity_type.rsplit("_", 1)[-1] if activity_type.split("_")[0] in ("sent", "delivered", "opened", "clicked") else None
+    delivery = f"dlv{index:08d}" if channel else None
+    return {
+        "id": f"01{timestamp:012X}{index:012X}",
+        "customer_id": ids["id"],
+        "customer_identifiers": ids,
+        "type": activity_type,
+        "timestamp": timestamp,
+        "delivery_id": delivery,
+        "delivery_type": {"email": "email", "twilio": "phone", "push": ("ios", "android")[index % 2]}.get(channel),
+        "data": data(ws, index, activity_type, timestamp, delivery),
+    }
+
+
+def visible_range(ws: Workspace, since: Optional[int] = None):
+    return timeline(ws).between(max(ws.now - RETENTION, since or 0), ws.now)
+
+
+@route("GET", "activities", scope="activities")
+def list_activities(ws: Workspace, request: Request):
+    limit = page_limit(request, 10, 100)
+    lo, hi = visible_range(ws)
+    upper = decode_cursor("activities", request.arg("start")) or None
+    chosen = selection(request.arg("type"), request.bool_arg("deleted"))
+    page, next_upper = newest_first_page(chosen, lo, hi, upper, limit)
+    return {"activities": [activity(ws, index) for index in page], "next": encode_cursor("activities", next_upper) if next_upper else ""}
+
+
+def _since(config: Mapping[str, Any]) -> Optional[int]:
+    text = config.get("start_date")
+    return int(datetime.fromisoformat(text).timestamp()) if text else None
+
+
+def expected_activities(ws: Workspace, config: Mapping[str, Any], activity_type: Optional[str]) -> List[Dict[str, Any]]:
+    """What the API keeps of one type (None: all types) at or after start_date."""
+    options = config.get("activities") or {}
+    lo, hi = visible_range(ws, _since(config))
+    return [activity(ws, index) for index in selection(activity_type, bool(options.get("include_deleted"))).indexes(lo, hi)]
+
+
+def flattened(record: Mapping[str, Any]) -> Dict[str, Any]:
+    """The connector's documented PARSED_DATA transform: data's nested keys joined with `_`."""
+    def walk(value: Any, column: str) -> Dict[str, Any]:
+        if isinstance(value, dict) and value:
+            return {name: leaf for key, item in value.items() for name, leaf in walk(item, f"{column}_{key}").items()}
+        return {column: value}
+
+    columns = {key: value for key, value in record.items() if key != "data"}
+    columns.update(walk(record["data"], "data") if record["data"] else {})
+    return columns
+
+
+def expected_streams(ws: Workspace, config: Mapping[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
+    """Every activities stream of a config: `activities_all`, or one `activity_<type>` per type."""
+    options = config.get("activities") or {}
+    types = list(options.get("types") or [])
+    if options.get("mode") == "PARSED_DATA":
+        return {"activity_" + "".join(c if c.isalnum() or c == "_" else "_" for c in t.lower()): [flattened(r) for r in expected_activities(ws, config, t)] for t in types}
+    return {"activities_all": [r for t in types or [None] for r in expected_activities(ws, config, t)]}
+
+
+EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], List[Dict[str, Any]]]] = {
+    "activities_all": lambda ws, config: expected_streams(ws, config).get("activities_all", []),
+}
