@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, List, Mapping
 
 from sandbox.resources import campaigns, newsletters, segments, workspaces
 from sandbox.resources import activities, messages
+from sandbox.resources import customers
 from sandbox.workspace import Workspace
 
 Records = List[Dict[str, Any]]
@@ -61,4 +62,5 @@ EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], Records]] = {
     "workspaces": expected_workspaces,
     **messages.EXPECTED,
     **activities.EXPECTED,
+    **customers.EXPECTED,
 }

@@ -28,6 +28,10 @@ class Knobs:
     messages: int = 3000             # deliveries over message_history_days before the default clock
     message_history_days: int = 730
     activities: int = 1500           # over the 30 days before the default clock
+    export_pending_polls: int = 2      # status polls a customers export answers "pending" before it settles
+    export_final_status: str = "done"  # what it settles to: done or failed
+    export_link_seconds: int = 900     # lifetime of a signed download link
+    export_compression: str = "gzip"   # export file: gzip or none
 
 
 class Workspace:

@@ -15,6 +15,7 @@ from source_customerio.errors import build_api_budget
 from source_customerio.streams.base import StreamContext
 from source_customerio.streams.activities import activity_streams
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
+from source_customerio.streams.customers import customers_stream
 from source_customerio.streams.messages import Messages
 from source_customerio.streams.newsletters import Newsletters
 from source_customerio.streams.segments import SegmentMembers, Segments
@@ -28,6 +29,7 @@ STREAM_CLASSES = (
     Newsletters,
     Workspaces,
     Messages,
+    customers_stream,  # a class per `customers.method`
 )
 
 

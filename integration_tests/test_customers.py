@@ -1,0 +1,168 @@
+"""Customers end to end against the sandbox: both methods, the seed's filters, attribute selection, failures."""
+
+import gzip
+import json
+
+import pytest
+import requests
+
+from sandbox.resources.customers import expected_customers
+from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
+from sandbox.workspace import Knobs
+
+SEGMENTS_7_AND_5 = '{"and":[{"segment":{"id":7}},{"segment":{"id":5}}]}'
+UNSUBSCRIBED = '{"attribute":{"field":"unsubscribed","operator":"eq","value":"true"}}'
+NOT_IN_SEGMENT_2_OR_ENTERPRISE = '{"or":[{"not":{"segment":{"id":2}}},{"attribute":{"field":"plan","operator":"eq","value":"enterprise"}}]}'
+FILTERS = {"everyone": "", "segments-7-and-5": SEGMENTS_7_AND_5, "unsubscribed": UNSUBSCRIBED, "or-not": NOT_IN_SEGMENT_2_OR_ENTERPRISE}
+
+
+def read_customers(config):
+    output = read_streams(config, ["customers"])
+    return output, records_by_stream(output).get("customers", [])
+
+
+def customers_config(server, method, filter_text="", attributes=""):
+    return sandbox_config(server, customers={"method": method, "filter": filter_text, "attributes": attributes})
+
+
+@pytest.fixture
+def export_sandbox(make_sandbox):
+    """Exports change the job list, so each export test has its own sandbox."""
+    return make_sandbox(Knobs(export_pending_polls=1))
+
+
+@pytest.mark.parametrize("filter_text", FILTERS.values(), ids=FILTERS.keys())
+def test_search_and_export_read_exactly_the_sandbox_people_and_the_same_cio_ids(sandbox, export_sandbox, filter_text):
+    search_output, by_search = read_customers(customers_config(sandbox, "search", filter_text))
+    export_config = customers_config(export_sandbox, "export", filter_text)
+    export_output, by_export = read_customers(export_config)
+
+    assert not search_output.errors and not export_output.errors
+    assert canonical(by_search) == canonical(expected_customers(sandbox.workspace, customers_config(sandbox, "search", filter_text)))
+    assert canonical(by_export) == canonical(expected_customers(export_sandbox.workspace, export_config))
+    assert sorted(r["cio_id"] for r in by_search) == sorted(r["cio_id"] for r in by_export)
+    assert by_search  # every filter above selects somebody
+
+
+def test_seed_filter_examples_select_the_people_the_workspace_rules_say(sandbox):
+    _, in_both_segments = read_customers(customers_config(sandbox, "search", SEGMENTS_7_AND_5))
+    _, unsubscribed = read_customers(customers_config(sandbox, "search", UNSUBSCRIBED))
+    ws = sandbox.workspace
+
+    assert sorted(r["cio_id"] for r in in_both_segments) == sorted(
+        ws.person_ids(i)["cio_id"] for i in range(ws.knobs.people) if ws.in_segment(i, 7) and ws.in_segment(i, 5)
+    )
+    assert {r["unsubscribed"] for r in unsubscribed} == {True}
+    assert {r["attributes"]["unsubscribed"] for r in unsubscribed} == {"true"}
+
+
+@pytest.mark.parametrize("method", ["search", "export"])
+def test_email_only_people_and_people_without_email_are_present(sandbox, export_sandbox, method):
+    server = sandbox if method == "search" else export_sandbox
+    _, records = read_customers(customers_config(server, method))
+    ws = server.workspace
+    by_cio_id = {r["cio_id"]: r for r in records}
+
+    email_only = [ws.person_ids(i) for i in range(ws.knobs.people) if ws.person_ids(i)["id"] is None]
+    without_email = [ws.person_ids(i) for i in range(ws.knobs.people) if ws.person_ids(i)["email"] is None]
+    assert len(email_only) == 17 and len(without_email) == 13
+    assert [(by_cio_id[p["cio_id"]].get("id"), by_cio_id[p["cio_id"]]["email"]) for p in email_only] == [(None, p["email"]) for p in email_only]
+    assert [by_cio_id[p["cio_id"]].get("email") for p in without_email] == [None] * len(without_email)
+
+
+@pytest.mark.parametrize("method", ["search", "export"])
+def test_attribute_selection_keeps_only_the_listed_names(sandbox, export_sandbox, method):
+    server = sandbox if method == "search" else export_sandbox
+    config = customers_config(server, method, UNSUBSCRIBED, attributes="plan, email,favourite_colour")
+    _, records = read_customers(config)
+
+    assert canonical(records) == canonical(expected_customers(server.workspace, config))
+    assert {frozenset(r["attributes"]) for r in records} == {frozenset({"plan", "email"}), frozenset({"plan"})}
+
+
+def test_search_uses_batches_of_100_plus_one_call_per_email_only_person(sandbox):
+    sandbox.stats.reset()
+    read_customers(customers_config(sandbox, "search"))
+
+    people, email_only = sandbox.workspace.knobs.people, 17
+    assert sandbox.stats.snapshot()["by_route"] == {
+        "customers": 1,
+        "customers/attributes": -(-(people - email_only) // 100),
+        "customers/{customer_id}/attributes": email_only,
+    }
+
+
+def test_concurrent_search_emits_the_same_records_in_the_same_order_as_a_sequential_one(sandbox):
+    _, concurrent = read_customers({**customers_config(sandbox, "search"), "max_concurrent_requests": 8})
+    _, sequential = read_customers({**customers_config(sandbox, "search"), "max_concurrent_requests": 1})
+
+    assert concurrent == sequential
+
+
+def test_export_download_carries_no_key_and_the_api_calls_do(export_sandbox):
+    read_customers(customers_config(export_sandbox, "export"))
+
+    log = export_sandbox.stats.log
+    downloads = [entry for entry in log if entry["path"].startswith("/export-files/")]
+    api_calls = [entry for entry in log if entry["path"].startswith("/v1/")]
+    assert len(downloads) == 1 and downloads[0]["authorization"] is None and downloads[0]["status"] == 200
+    assert export_sandbox.app_key not in downloads[0]["path"]
+    assert [(e["method"], e["path"]) for e in api_calls] == [
+        ("POST", "/v1/exports/customers"), ("GET", "/v1/exports/4"), ("GET", "/v1/exports/4"), ("GET", "/v1/exports/4/download"),
+    ]
+    assert {e["authorization"] for e in api_calls} == {f"Bearer {export_sandbox.app_key}"}
+
+
+def test_plain_csv_export_reads_the_same_records(make_sandbox):
+    server = make_sandbox(Knobs(export_pending_polls=0, export_compression="none"))
+    config = customers_config(server, "export", UNSUBSCRIBED)
+    _, records = read_customers(config)
+
+    assert canonical(records) == canonical(expected_customers(server.workspace, config))
+
+
+def test_failed_export_is_a_clear_error(make_sandbox):
+    server = make_sandbox(Knobs(export_pending_polls=0, export_final_status="failed"))
+    output, records = read_customers(customers_config(server, "export"))
+
+    assert records == []
+    assert output.errors[0].trace.error.message == (
+        "Customer.io reports customers export 4 as failed and gives no reason. Run the sync again; "
+        "if it keeps failing, check `customers.filter` or use `customers.method` search."
+    )
+
+
+def test_expired_download_link_is_a_clear_error(make_sandbox):
+    server = make_sandbox(Knobs(export_pending_polls=0, export_link_seconds=0))
+    output, records = read_customers(customers_config(server, "export"))
+
+    assert records == []
+    message = output.errors[0].trace.error.message
+    assert message.startswith("The export file's download link was refused (HTTP 403: <?xml")
+    assert "Request has expired" in message and message.endswith("Links expire 15 minutes after Customer.io issues them; run the sync again.")
+
+
+def test_sandbox_refuses_more_than_100_ids_and_a_search_limit_above_1000(sandbox):
+    headers = {"Authorization": f"Bearer {sandbox.app_key}"}
+    everyone = {"filter": {"attribute": {"field": "cio_id", "operator": "exists"}}}
+
+    too_many = requests.post(f"{sandbox.url}/v1/customers/attributes", json={"ids": [str(100000 + n) for n in range(101)]}, headers=headers, timeout=10)
+    too_large = requests.post(f"{sandbox.url}/v1/customers?limit=1001", json=everyone, headers=headers, timeout=10)
+
+    assert (too_many.status_code, too_many.json()) == (400, {"meta": {"error": "ids can hold at most 100 entries"}})
+    assert (too_large.status_code, too_large.json()) == (400, {"meta": {"error": "limit must be between 1 and 1000"}})
+
+
+def test_sandbox_export_file_is_gzip_csv_with_identifier_columns_first(export_sandbox):
+    headers = {"Authorization": f"Bearer {export_sandbox.app_key}"}
+    api = f"{export_sandbox.url}/v1/exports"
+    created = requests.post(f"{api}/customers", json={"filters": json.loads(SEGMENTS_7_AND_5), "attributes": ["plan"]}, headers=headers, timeout=10).json()["export"]
+    while requests.get(f"{api}/{created['id']}", headers=headers, timeout=10).json()["export"]["status"] != "done":
+        pass
+    url = requests.get(f"{api}/{created['id']}/download", headers=headers, timeout=10).json()["url"]
+
+    assert gzip.decompress(requests.get(url, timeout=10).content).decode() == (
+        "cio_id,id,email,plan\n3000031,100049,person49@example.com,starter\n"
+        "300008c,100140,person140@example.com,free\n30000e7,100231,person231@example.com,enterprise\n"
+    )
+    assert requests.get(url, headers=headers, timeout=10).status_code == 400  # a second credential is refused

@@ -1,0 +1,228 @@
+"""People: search, batch and single attributes, the filter language, and the expected records.
+
+Every person is a pure function of (workspace, index), so a million people cost no memory and
+the CSV export (sandbox/resources/exports.py) can stream them as fast as it can format rows.
+"""
+
+import json
+import re
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+
+from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, page_limit, route
+from sandbox.workspace import DAY, Workspace
+
+IDENTIFIERS = ("cio_id", "id", "email")
+FIRST_NAMES = ("Ada", "Björn", "Chloé", "Dmitri", "Eve", "Fatima", "Grace", "Hiro", "Inês", "José")
+PLANS = ("free", "starter", "pro", "enterprise")
+# Values that need CSV quoting: a comma and quotes, a line break.
+COMPANIES = ("Acme", 'Widgets, "Global" Ltd', "Initech\nLabs", "Umbrella")
+# Every attribute name a person can have, in the export file's column order.
+ATTRIBUTE_NAMES = IDENTIFIERS + ("created_at", "first_name", "plan", "unsubscribed", "company", "last_purchase_amount")
+BATCH_CAP = 100
+SEARCH_DEFAULT, SEARCH_CAP = 50, 1000
+OPERATORS = ("eq", "exists")
+EVERYONE = {"attribute": {"field": "cio_id", "operator": "exists"}}
+
+Filter = Mapping[str, Any]
+
+
+# -- people ------------------------------------------------------------------------------------
+def created_at(ws: Workspace, index: int) -> int:
+    return ws.now - (1 + index % 700) * DAY - index % 86400
+
+
+def attributes(ws: Workspace, index: int) -> Dict[str, str]:
+    """A person's attributes, all strings as the API gives them; identifiers included when set."""
+    attrs = {name: value for name, value in ws.person_ids(index).items() if value is not None}
+    attrs["created_at"] = str(created_at(ws, index))
+    attrs["first_name"] = FIRST_NAMES[index % len(FIRST_NAMES)]
+    attrs["plan"] = PLANS[index % len(PLANS)]
+    attrs["unsubscribed"] = "true" if index % 9 == 4 else "false"
+    if index % 5 != 3:
+        attrs["company"] = COMPANIES[index % len(COMPANIES)]
+    if index % 11 == 0:
+        attrs["last_purchase_amount"] = f"{index % 500}.{index % 100:02d}"
+    return attrs
+
+
+def devices(ws: Workspace, index: int) -> List[Dict[str, Any]]:
+    if index % 3:
+        return []
+    return [{
+        "id": f"device-{index:x}",
+        "platform": "ios" if index % 2 else "android",
+        "last_used": created_at(ws, index) + (index % 30) * DAY,
+        "attributes": {"app_version": f"3.{index % 7}.0"},
+    }]
+
+
+def customer(ws: Workspace, index: int) -> Dict[str, Any]:
+    """The `customer` object of the attributes endpoints."""
+    attrs = attributes(ws, index)
+    created = created_at(ws, index)
+    timestamps = {name: created for name in attrs}
+    timestamps["unsubscribed"] = created + DAY
+    return {
+        "id": attrs.get("id"),
+        "identifiers": ws.person_ids(index),
+        "attributes": attrs,
+        "timestamps": timestamps,
+        "unsubscribed": attrs["unsubscribed"] == "true",
+        "devices": devices(ws, index),
+    }
+
+
+def index_by_id(ws: Workspace, person_id: str) -> Optional[int]:
+    if not person_id.isdigit():
+        return None
+    index = int(person_id) - 100000
+    if 0 <= index < ws.knobs.people and ws.person_ids(index)["id"] == person_id:
+        return index
+    return None
+
+
+def index_by_email(ws: Workspace, email: str) -> Optional[int]:
+    found = re.fullmatch(r"person(\d+)@example\.com", email)
+    index = int(found.group(1)) if found else -1
+    if 0 <= index < ws.knobs.people and ws.person_ids(index)["email"] == email:
+        return index
+    return None
+
+
+# -- the filter language -------------------------------------------------------------------------
+def check_filter(node: Any, field: str) -> None:
+    """Reject what Customer.io rejects, with a 400 naming the body field."""
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ApiError(400, f"{field}: each condition needs exactly one of and, or, not, segment, attribute")
+    (key, value), = node.items()
+    if key in ("and", "or"):
+        if not isinstance(value, list) or not value:
+            raise ApiError(400, f"{field}: {key} needs a non-empty list")
+        for child in value:
+            check_filter(child, field)
+    elif key == "not":
+        check_filter(value, field)
+    elif key == "segment":
+        if not isinstance(value, dict) or not isinstance(value.get("id"), int):
+            raise ApiError(400, f"{field}: segment needs an integer id")
+    elif key == "attribute":
+        if not isinstance(value, dict) or not value.get("field") or value.get("operator") not in OPERATORS:
+            raise ApiError(400, f"{field}: attribute needs a field and an operator eq or exists")
+    else:
+        raise ApiError(400, f"{field}: unknown condition {key}")
+
+
+def matcher(ws: Workspace, node: Filter) -> Callable[[int, Mapping[str, str]], bool]:
+    """Compile a checked filter into a predicate on (index, attributes)."""
+    (key, value), = node.items()
+    if key in ("and", "or"):
+        children = [matcher(ws, child) for child in value]
+        combine = all if key == "and" else any
+        return lambda index, attrs: combine(child(index, attrs) for child in children)
+    if key == "not":
+        child = matcher(ws, value)
+        return lambda index, attrs: not child(index, attrs)
+    if key == "segment":
+        segment_id = value["id"]
+        return lambda index, attrs: ws.in_segment(index, segment_id)
+    name = value["field"]
+    if value["operator"] == "exists":
+        return lambda index, attrs: name in attrs
+    wanted = value.get("value")
+    wanted = wanted if isinstance(wanted, str) else json.dumps(wanted)  # true → "true": values are strings
+    return lambda index, attrs: attrs.get(name) == wanted
+
+
+def matching_people(ws: Workspace, audience: Filter, start: int = 0) -> Iterator[Tuple[int, Dict[str, str]]]:
+    """(index, attributes) of the people the filter selects, from index `start` on."""
+    matches = matcher(ws, audience)
+    for index in range(start, ws.knobs.people):
+        attrs = attributes(ws, index)
+        if matches(index, attrs):
+            yield index, attrs
+
+
+# -- endpoints -----------------------------------------------------------------------------------
+@route("POST", "customers", scope="customers")
+def search_customers(ws: Workspace, request: Request):
+    body = request.json()
+    if "filter" not in body:
+        raise ApiError(400, "filter is required")
+    check_filter(body["filter"], "filter")
+    limit = page_limit(request, SEARCH_DEFAULT, SEARCH_CAP)
+    position = decode_cursor("customers", request.arg("start"))
+    identifiers = []
+    for index, _ in matching_people(ws, body["filter"], position):
+        identifiers.append(ws.person_ids(index))
+        position = index + 1
+        if len(identifiers) == limit:
+            break
+    else:
+        position = ws.knobs.people
+    return {
+        "identifiers": identifiers,
+        "ids": [ident["id"] or "" for ident in identifiers],
+        "next": encode_cursor("customers", position) if position < ws.knobs.people else "",
+    }
+
+
+@route("POST", "customers/attributes", scope="customers")
+def batch_attributes(ws: Workspace, request: Request):
+    ids = request.json().get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ApiError(400, "ids must be a non-empty list of strings")
+    if len(ids) > BATCH_CAP:
+        raise ApiError(400, f"ids can hold at most {BATCH_CAP} entries")
+    indexes = [index_by_id(ws, person_id) for person_id in ids]
+    # Unknown ids are left out without a word, as the real API does.
+    return {"customers": [{"customer": customer(ws, index)} for index in indexes if index is not None]}
+
+
+@route("GET", "customers/{customer_id}/attributes", scope="customers")
+def person_attributes(ws: Workspace, request: Request):
+    wanted = request.params["customer_id"]
+    id_type = request.arg("id_type", "id")
+    if id_type == "cio_id":
+        index = ws.person_index(wanted)
+    elif id_type == "id":
+        index = index_by_id(ws, wanted)
+    elif id_type == "email":
+        index = index_by_email(ws, wanted)
+    else:
+        raise ApiError(400, "id_type must be id, email or cio_id")
+    if index is None:
+        raise ApiError(404, "customer not found")
+    return {"customer": customer(ws, index)}
+
+
+# -- what the connector must emit ------------------------------------------------------------------
+def customers_options(config: Mapping[str, Any]) -> Tuple[Optional[Filter], Tuple[str, ...], str]:
+    """(filter, attribute names, method) from a connector config, read the way its spec describes."""
+    options = config.get("customers") or {}
+    text = (options.get("filter") or "").strip()
+    names = tuple(dict.fromkeys(name.strip() for name in (options.get("attributes") or "").split(",") if name.strip()))
+    return (json.loads(text) if text else None), names, options.get("method") or "search"
+
+
+def everyone_or(audience: Optional[Filter]) -> Filter:
+    return audience or EVERYONE
+
+
+def expected_record(ws: Workspace, index: int, names: Tuple[str, ...], method: str) -> Dict[str, Any]:
+    person = customer(ws, index)
+    attrs = person["attributes"]
+    record: Dict[str, Any] = {
+        **ws.person_ids(index),
+        "attributes": {name: attrs[name] for name in names if name in attrs} if names else attrs,
+    }
+    if method == "search":  # the export file carries identifiers and attributes only
+        record.update(unsubscribed=person["unsubscribed"], devices=person["devices"], timestamps=person["timestamps"])
+    return record
+
+
+def expected_customers(ws: Workspace, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    audience, names, method = customers_options(config)
+    return [expected_record(ws, index, names, method) for index, _ in matching_people(ws, everyone_or(audience))]
+
+
+EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], List[Dict[str, Any]]]] = {"customers": expected_customers}

@@ -1,0 +1,249 @@
+"""People, read by either of Customer.io's two ways (`customers.method`); same record shape.
+
+search: POST /v1/customers pages through the people the filter selects (1000 a page). Their
+attributes come from POST /v1/customers/attributes, 100 ids a request, one slice per batch so
+batches are read concurrently; people without an `id` come one by one from
+GET /v1/customers/{cio_id}/attributes?id_type=cio_id. About 11 requests per 1000 people.
+
+export: POST /v1/exports/customers, poll GET /v1/exports/{id} until done, then
+GET /v1/exports/{id}/download gives a signed link (15 minutes) to a CSV file, fetched without
+the key and read row by row.
+"""
+
+import time
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+
+import requests
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_customerio.export_file import ExportFileError, open_text, read_customers_csv, select_attributes
+from source_customerio.streams.base import CursorPaginatedStream, CustomerioStream, StreamContext
+
+EVERYONE = {"attribute": {"field": "cio_id", "operator": "exists"}}
+BATCH_SIZE = 100
+FIRST_POLL_SECONDS = 0.25
+MAX_POLL_SECONDS = 30.0
+DOWNLOAD_CHUNK_BYTES = 1 << 16
+PROGRESS_EVERY_ROWS = 100_000
+LEFT_OUT_SAMPLE = 5
+
+
+def audience(customers_filter: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The filter to send: `customers.filter`, or everyone (every person has a cio_id)."""
+    return customers_filter or EVERYONE
+
+
+# -- search ---------------------------------------------------------------------------------------
+def attribute_slices(people: Iterable[Mapping[str, Any]], batch_size: int = BATCH_SIZE) -> Iterator[Dict[str, Any]]:
+    """Slices for the people a search returned, lazily: `{"ids": [...]}` batches of up to
+    `batch_size` ids, and `{"cio_id": ...}` for each person without an id (the batch call takes ids only)."""
+    batch: List[str] = []
+    for person in people:
+        if person.get("id"):
+            batch.append(str(person["id"]))
+            if len(batch) == batch_size:
+                yield {"ids": batch}
+                batch = []
+        else:
+            yield {"cio_id": person["cio_id"]}
+    if batch:
+        yield {"ids": batch}
+
+
+def customers_in(body: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+    """The `customer` objects of a batch (`{"customers": [{"customer": {...}}]}`) or single answer."""
+    if "customers" in body:
+        return [item.get("customer", item) for item in body["customers"] or []]
+    return [body["customer"]] if body.get("customer") else []
+
+
+def identifier(customer: Mapping[str, Any], name: str) -> Optional[str]:
+    """An identifier from `identifiers`, or from `attributes`, which holds them too."""
+    value = (customer.get("identifiers") or {}).get(name) or (customer.get("attributes") or {}).get(name)
+    return str(value) if value not in (None, "") else None
+
+
+def left_out_ids(requested: Sequence[str], customers: Iterable[Mapping[str, Any]]) -> List[str]:
+    """The requested ids the batch answer does not contain (people deleted since the search)."""
+    returned = {identifier(customer, "id") for customer in customers}
+    return [person_id for person_id in requested if person_id not in returned]
+
+
+def customer_record(customer: Mapping[str, Any], names: Sequence[str]) -> Dict[str, Any]:
+    return {
+        "cio_id": identifier(customer, "cio_id"),
+        "id": identifier(customer, "id"),
+        "email": identifier(customer, "email"),
+        "attributes": select_attributes(customer.get("attributes") or {}, names),
+        "unsubscribed": customer.get("unsubscribed"),
+        "devices": customer.get("devices"),
+        "timestamps": customer.get("timestamps"),
+    }
+
+
+class CustomerSearch(CursorPaginatedStream):
+    """POST /v1/customers: the identifiers of the people the filter selects. The listing
+    `CustomersBySearch` reads lazily, page by page; not a stream of its own."""
+
+    primary_key = "cio_id"
+    http_method = "POST"
+    data_field = "identifiers"
+    path_template = "customers"
+    page_size = 1000
+
+    def request_body_json(self, **kwargs) -> Mapping[str, Any]:
+        return {"filter": audience(self.context.config.customers_filter)}
+
+
+class Customers(CustomerioStream):
+    """What both methods share: the name, the key, the schema."""
+
+    name = "customers"
+    primary_key = "cio_id"
+
+
+class CustomersBySearch(Customers):
+    # A person deleted between the search and the attribute call answers 404: skipped, and logged.
+    ignore_missing_parent = True
+
+    @property
+    def http_method(self) -> str:
+        return "POST" if "ids" in self.reading_slice else "GET"
+
+    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        # read_records, not read_only_records: page by page on this thread, and no schema needed.
+        return attribute_slices(CustomerSearch(self.context).read_records(SyncMode.full_refresh, stream_slice={}))
+
+    def path(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> str:
+        return "customers/attributes" if "ids" in stream_slice else f"customers/{stream_slice['cio_id']}/attributes"
+
+    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Dict[str, Any]:
+        return {} if "ids" in stream_slice else {"id_type": "cio_id"}
+
+    def request_body_json(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Optional[Mapping[str, Any]]:
+        return {"ids": stream_slice["ids"]} if "ids" in stream_slice else None
+
+    def extract_records(self, body: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+        customers = customers_in(body)
+        missing = left_out_ids(self.reading_slice.get("ids", ()), customers)
+        if missing:
+            self.logger.warning(
+                "Customer.io left %d of the %d requested ids out of its attributes answer (deleted since the search?), "
+                "so they are not in this sync; first ids: %s", len(missing), len(self.reading_slice["ids"]), ", ".join(missing[:LEFT_OUT_SAMPLE]),
+            )
+        return customers
+
+    def transform(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        return customer_record(record, self.context.config.customers_attributes)
+
+
+# -- export ---------------------------------------------------------------------------------------
+def export_error(message: str, failure_type: FailureType = FailureType.system_error) -> AirbyteTracedException:
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=failure_type)
+
+
+def poll_delays(first: float = FIRST_POLL_SECONDS, longest: float = MAX_POLL_SECONDS) -> Iterator[float]:
+    """Seconds to wait between status polls: doubling from `first`, then every `longest`."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 2, longest)
+
+
+def wait_for_export(
+    read_export: Callable[[], Mapping[str, Any]],
+    deadline_minutes: float,
+    log: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Mapping[str, Any]:
+    """Poll until the export is done (return it), failed, or past the deadline (raise)."""
+    started = clock()
+    deadline = deadline_minutes * 60
+    delays = poll_delays()
+    while True:
+        export = read_export()
+        status = export.get("status")
+        if export.get("failed") or status == "failed":
+            raise export_error(
+                f"Customer.io reports customers export {export.get('id')} as failed and gives no reason. Run the sync again; "
+                "if it keeps failing, check `customers.filter` or use `customers.method` search."
+            )
+        if status == "done":
+            return export
+        waited = clock() - started
+        if waited >= deadline:
+            raise export_error(
+                f"Customer.io's customers export {export.get('id')} was still {status} after {deadline_minutes:g} minutes. "
+                "Raise `customers.export_timeout_minutes`, or use `customers.method` search.",
+                FailureType.config_error,
+            )
+        delay = min(next(delays), deadline - waited)
+        log(f"Customer.io customers export {export.get('id')} is {status} after {waited:.0f} s; checking again in {delay:.2g} s.")
+        sleep(delay)
+
+
+def download_customers(url: str, names: Sequence[str], timeout: float, progress: Callable[[int], None]) -> Iterator[Dict[str, Any]]:
+    """Customer records from a signed export link, streamed.
+
+    A plain session: the signed link authenticates itself, and the App API key must never go
+    anywhere but the API (storage refuses a request carrying a second credential anyway).
+    """
+    rows = 0
+    try:
+        with requests.Session() as session, session.get(url, stream=True, timeout=timeout) as response:
+            if response.status_code != 200:
+                raise export_error(
+                    f"The export file's download link was refused (HTTP {response.status_code}: {response.text[:200]}). "
+                    "Links expire 15 minutes after Customer.io issues them; run the sync again.",
+                    FailureType.transient_error,
+                )
+            for record in read_customers_csv(open_text(response.iter_content(DOWNLOAD_CHUNK_BYTES)), names):
+                yield record
+                rows += 1
+                if rows % PROGRESS_EVERY_ROWS == 0:
+                    progress(rows)
+    except (requests.RequestException, OSError, EOFError, ExportFileError) as error:
+        raise export_error(
+            f"Reading the customers export file failed after {rows} rows ({error}). Run the sync again.", FailureType.transient_error
+        ) from error
+    progress(rows)
+
+
+class CustomersByExport(Customers):
+    """One slice: the finished export. Its request is the download-link call; its records come from the file."""
+
+    path_template = "exports/{export_id}/download"
+
+    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        config = self.context.config
+        body: Dict[str, Any] = {"filters": audience(config.customers_filter)}
+        if config.customers_attributes:
+            body["attributes"] = list(config.customers_attributes)
+        export = self._call("POST", "exports/customers", body)["export"]
+        self.logger.info(f"Customer.io customers export {export['id']} created; waiting for it (at most {config.export_timeout_minutes} minutes).")
+        export = wait_for_export(lambda: self._call("GET", f"exports/{export['id']}")["export"], config.export_timeout_minutes, self.logger.info)
+        yield {"export_id": export["id"], "total": export.get("total")}
+
+    def parse_response(self, response: requests.Response, *, stream_state=None, stream_slice=None, **kwargs) -> Iterable[Mapping[str, Any]]:
+        export_id, total = stream_slice["export_id"], stream_slice["total"]
+
+        def progress(rows: int) -> None:
+            self.logger.info(f"Customer.io customers export {export_id}: {rows} of {total} rows read.")
+
+        config = self.context.config
+        yield from download_customers(response.json()["url"], config.customers_attributes, config.request_timeout_seconds, progress)
+
+    def _call(self, method: str, path: str, body: Optional[Mapping[str, Any]] = None) -> Mapping[str, Any]:
+        """One API call through the stream's client: the key, the error table, the rate budget."""
+        _, response = self._http_client.send_request(method, f"{self.url_base}{path}", self.request_kwargs(), json=body)
+        return response.json()
+
+
+CUSTOMER_METHODS = {"search": CustomersBySearch, "export": CustomersByExport}
+
+
+def customers_stream(context: StreamContext) -> Customers:
+    """The customers stream for the configured `customers.method`."""
+    return CUSTOMER_METHODS[context.config.customers_method](context)

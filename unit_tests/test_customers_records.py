@@ -1,0 +1,122 @@
+"""Customers, search method: batching the searched people, shaping records, spotting left-out ids."""
+
+import pytest
+
+from source_customerio.export_file import select_attributes
+from source_customerio.streams.customers import EVERYONE, attribute_slices, audience, customer_record, customers_in, left_out_ids
+
+
+def person(number, with_id=True):
+    return {"cio_id": f"c{number}", "id": str(number) if with_id else None, "email": f"p{number}@example.com"}
+
+
+def test_given_250_people_with_ids_then_batches_of_100_100_50():
+    slices = list(attribute_slices(person(n) for n in range(250)))
+
+    assert slices == [
+        {"ids": [str(n) for n in range(0, 100)]},
+        {"ids": [str(n) for n in range(100, 200)]},
+        {"ids": [str(n) for n in range(200, 250)]},
+    ]
+
+
+def test_given_people_without_id_then_each_is_its_own_cio_id_slice_and_batches_keep_filling():
+    people = [person(1), person(2, with_id=False), person(3), {"cio_id": "c4", "id": "", "email": None}, person(5)]
+
+    assert list(attribute_slices(people, batch_size=2)) == [
+        {"cio_id": "c2"},
+        {"ids": ["1", "3"]},
+        {"cio_id": "c4"},
+        {"ids": ["5"]},
+    ]
+
+
+def test_given_no_people_then_no_slices():
+    assert list(attribute_slices([])) == []
+
+
+def test_slices_are_made_lazily_so_memory_stays_flat():
+    consumed = []
+
+    def people():
+        for n in range(1000):
+            consumed.append(n)
+            yield person(n)
+
+    first = next(attribute_slices(people()))
+
+    assert first == {"ids": [str(n) for n in range(100)]}
+    assert len(consumed) == 100
+
+
+@pytest.mark.parametrize(
+    "attributes, names, expected",
+    [
+        ({"a": "1", "b": "2"}, (), {"a": "1", "b": "2"}),
+        ({"a": "1", "b": "2", "c": "3"}, ("c", "a"), {"c": "3", "a": "1"}),
+        ({"a": "1"}, ("a", "missing"), {"a": "1"}),
+        ({"a": "1"}, ("missing",), {}),
+    ],
+    ids=["no-selection-keeps-all", "keeps-listed", "listed-but-absent-left-out", "nothing-listed-present"],
+)
+def test_select_attributes(attributes, names, expected):
+    assert select_attributes(attributes, names) == expected
+
+
+CUSTOMER = {
+    "id": "42",
+    "identifiers": {"email": "ada@example.com", "id": "42", "cio_id": "a3000001"},
+    "attributes": {"cio_id": "a3000001", "id": "42", "email": "ada@example.com", "plan": "pro", "first_name": "Ada"},
+    "timestamps": {"cio_id": 1489014595, "plan": 1508932553},
+    "unsubscribed": False,
+    "devices": [{"id": "ios-1", "last_used": 1514764800, "platform": "ios"}],
+}
+
+
+def test_customer_record_takes_identifiers_and_keeps_listed_attributes():
+    assert customer_record(CUSTOMER, ("plan", "email")) == {
+        "cio_id": "a3000001",
+        "id": "42",
+        "email": "ada@example.com",
+        "attributes": {"plan": "pro", "email": "ada@example.com"},
+        "unsubscribed": False,
+        "devices": [{"id": "ios-1", "last_used": 1514764800, "platform": "ios"}],
+        "timestamps": {"cio_id": 1489014595, "plan": 1508932553},
+    }
+
+
+def test_customer_record_of_an_email_only_person_has_no_id():
+    customer = {"id": None, "identifiers": {"email": "eve@example.com", "id": None, "cio_id": "a3000002"}, "attributes": {"cio_id": "a3000002", "email": "eve@example.com"}}
+
+    record = customer_record(customer, ())
+
+    assert (record["cio_id"], record["id"], record["email"]) == ("a3000002", None, "eve@example.com")
+    assert record["attributes"] == {"cio_id": "a3000002", "email": "eve@example.com"}
+
+
+def test_customer_record_falls_back_to_attributes_for_identifiers():
+    customer = {"attributes": {"cio_id": "a3000003", "id": "7"}}
+
+    assert customer_record(customer, ())["cio_id"] == "a3000003"
+    assert customer_record(customer, ())["id"] == "7"
+
+
+def test_customers_in_reads_batch_and_single_answers():
+    assert customers_in({"customers": [{"customer": CUSTOMER}]}) == [CUSTOMER]
+    assert customers_in({"customers": [CUSTOMER]}) == [CUSTOMER]
+    assert customers_in({"customer": CUSTOMER}) == [CUSTOMER]
+    assert customers_in({"customers": []}) == []
+
+
+def test_left_out_ids_are_the_requested_ids_missing_from_the_answer():
+    answered = [CUSTOMER, {"identifiers": {"id": "43", "cio_id": "x"}}]
+
+    assert left_out_ids(["41", "42", "43", "44"], answered) == ["41", "44"]
+    assert left_out_ids(["42"], answered) == []
+
+
+def test_audience_is_the_filter_or_everyone():
+    segment = {"segment": {"id": 7}}
+
+    assert audience(segment) is segment
+    assert audience(None) == EVERYONE == {"attribute": {"field": "cio_id", "operator": "exists"}}
