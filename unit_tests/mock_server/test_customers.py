@@ -1,0 +1,272 @@
+"""customers: the search method (search pages, attribute batches, single fetches) and the export
+method (create, poll, signed download without the key), request bodies matched exactly."""
+
+import gzip
+import json
+from typing import Any, Dict, List, Mapping, Optional
+from unittest import TestCase
+from unittest.mock import call, patch
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+
+from source_customerio.config import REGION_HOSTS
+from unit_tests.mock_server.config import API_KEY, ConfigBuilder
+from unit_tests.mock_server.harness import BACKOFF_CLOCK, first_error, read_stream
+from unit_tests.mock_server.response_builder import error_response
+
+STREAM = "customers"
+EVERYONE = {"attribute": {"field": "cio_id", "operator": "exists"}}
+UNSUBSCRIBED = {"attribute": {"field": "unsubscribed", "operator": "eq", "value": "true"}}
+SEARCH_CURSOR = "MTAwMA=="
+EXPORT_ID = 71
+SIGNED_URL = "https://exports.storage.example.com/71/customers.csv.gz?X-Amz-Expires=900&X-Amz-Signature=abc123"
+
+
+def config(region: str = "US", **customers: Any) -> Dict[str, Any]:
+    return ConfigBuilder().with_region(region).with_option("customers", customers).build()
+
+
+def api_request(path: str, query: Optional[Mapping[str, str]] = None, body: Optional[Mapping[str, Any]] = None, region: str = "US") -> HttpRequest:
+    return HttpRequest(f"{REGION_HOSTS[region]}/v1/{path}", query_params=dict(query or {}), body=body)
+
+
+def spying_on(sent: List[requests.PreparedRequest]):
+    """Record every request any session sends (the CDK's and the download's), to read their headers."""
+    send = requests.Session.send
+
+    def spy(session: requests.Session, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        sent.append(request)
+        return send(session, request, **kwargs)
+
+    return patch.object(requests.Session, "send", spy)
+
+
+def json_response(body: Mapping[str, Any], status: int = 200) -> HttpResponse:
+    return HttpResponse(json.dumps(body), status)
+
+
+def ident(number: int, with_id: bool = True) -> Dict[str, Any]:
+    return {"cio_id": f"c{number}", "id": str(number) if with_id else None, "email": f"p{number}@example.com"}
+
+
+def search_request(audience: Mapping[str, Any] = EVERYONE, cursor: Optional[str] = None, region: str = "US") -> HttpRequest:
+    query = {"limit": "1000", **({"start": cursor} if cursor else {})}
+    return api_request("customers", query, {"filter": audience}, region)
+
+
+def search_page(people: List[Dict[str, Any]], next_cursor: str = "") -> HttpResponse:
+    return json_response({"identifiers": people, "ids": [p["id"] or "" for p in people], "next": next_cursor})
+
+
+def customer(number: int, with_id: bool = True) -> Dict[str, Any]:
+    identifiers = ident(number, with_id)
+    return {
+        "id": identifiers["id"],
+        "identifiers": identifiers,
+        "attributes": {**{k: v for k, v in identifiers.items() if v}, "plan": "pro"},
+        "unsubscribed": False,
+        "devices": [],
+        "timestamps": {"cio_id": 1700000000},
+    }
+
+
+def batch_request(numbers, region: str = "US") -> HttpRequest:
+    return api_request("customers/attributes", body={"ids": [str(n) for n in numbers]}, region=region)
+
+
+def batch_answer(numbers) -> HttpResponse:
+    return json_response({"customers": [{"customer": customer(n)} for n in numbers]})
+
+
+def cio_ids(output) -> List[str]:
+    return [message.record.data["cio_id"] for message in output.records]
+
+
+class SearchTest(TestCase):
+    @HttpMocker()
+    def test_given_two_search_pages_and_an_email_only_person_when_read_then_batches_of_100_and_one_fetch_by_cio_id(self, http_mocker: HttpMocker) -> None:
+        http_mocker.post(search_request(), search_page([ident(n) for n in range(1, 61)] + [ident(900, with_id=False)], SEARCH_CURSOR))
+        http_mocker.post(search_request(cursor=SEARCH_CURSOR), search_page([ident(n) for n in range(61, 102)]))
+        http_mocker.post(batch_request(range(1, 101)), batch_answer(range(1, 101)))
+        http_mocker.post(batch_request([101]), batch_answer([101]))
+        http_mocker.get(api_request("customers/c900/attributes", {"id_type": "cio_id"}), json_response({"customer": customer(900, with_id=False)}))
+
+        output = read_stream(STREAM, config())
+
+        assert cio_ids(output) == ["c900"] + [f"c{n}" for n in range(1, 102)]
+        assert output.records[0].record.data == {
+            "cio_id": "c900",
+            "email": "p900@example.com",
+            "attributes": {"cio_id": "c900", "email": "p900@example.com", "plan": "pro"},
+            "unsubscribed": False,
+            "devices": [],
+            "timestamps": {"cio_id": 1700000000},
+        }
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_filter_and_attributes_when_read_then_search_sends_the_filter_and_records_keep_listed_attributes(self, http_mocker: HttpMocker) -> None:
+        http_mocker.post(search_request(UNSUBSCRIBED), search_page([ident(1)]))
+        http_mocker.post(batch_request([1]), batch_answer([1]))
+
+        output = read_stream(STREAM, config(filter=json.dumps(UNSUBSCRIBED), attributes="plan,favourite_colour"))
+
+        assert [message.record.data for message in output.records] == [{
+            "cio_id": "c1", "id": "1", "email": "p1@example.com", "attributes": {"plan": "pro"},
+            "unsubscribed": False, "devices": [], "timestamps": {"cio_id": 1700000000},
+        }]
+
+    @HttpMocker()
+    def test_given_batch_answer_leaves_ids_out_when_read_then_their_count_is_logged(self, http_mocker: HttpMocker) -> None:
+        http_mocker.post(search_request(), search_page([ident(1), ident(2), ident(3)]))
+        http_mocker.post(batch_request([1, 2, 3]), batch_answer([2]))
+
+        output = read_stream(STREAM, config())
+
+        assert cio_ids(output) == ["c2"]
+        assert (
+            "Customer.io left 2 of the 3 requested ids out of its attributes answer (deleted since the search?), "
+            "so they are not in this sync; first ids: 1, 3"
+        ) in [message.log.message for message in output.logs]
+
+    @HttpMocker()
+    def test_given_email_only_person_deleted_before_the_fetch_when_read_then_the_404_is_skipped(self, http_mocker: HttpMocker) -> None:
+        http_mocker.post(search_request(), search_page([ident(5, with_id=False), ident(6)]))
+        http_mocker.get(api_request("customers/c5/attributes", {"id_type": "cio_id"}), error_response(404))
+        http_mocker.post(batch_request([6]), batch_answer([6]))
+
+        output = read_stream(STREAM, config())
+
+        assert cio_ids(output) == ["c6"]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_empty_search_when_read_then_no_attribute_calls_and_no_records(self, http_mocker: HttpMocker) -> None:
+        http_mocker.post(search_request(), search_page([]))
+
+        output = read_stream(STREAM, config())
+
+        assert output.records == [] and not output.errors
+
+    @HttpMocker()
+    def test_given_401_on_search_when_read_then_config_error(self, http_mocker: HttpMocker) -> None:
+        http_mocker.post(search_request(), error_response(401))
+
+        output = read_stream(STREAM, config(), expecting_exception=True)
+
+        assert output.records == []
+        assert first_error(output)[1] == FailureType.config_error
+
+    @HttpMocker()
+    def test_given_429_on_a_batch_when_read_then_waits_retry_after_and_succeeds(self, http_mocker: HttpMocker) -> None:
+        http_mocker.post(search_request(), search_page([ident(1)]))
+        http_mocker.post(batch_request([1]), [error_response(429, {"Retry-After": "4"}), batch_answer([1])])
+
+        with patch(BACKOFF_CLOCK) as clock:
+            output = read_stream(STREAM, config())
+
+        assert cio_ids(output) == ["c1"]
+        assert clock.sleep.call_args_list == [call(4.0)]
+
+    @HttpMocker()
+    def test_given_eu_region_when_read_then_every_call_goes_to_the_eu_host(self, http_mocker: HttpMocker) -> None:
+        http_mocker.post(search_request(region="EU"), search_page([ident(1)]))
+        http_mocker.post(batch_request([1], region="EU"), batch_answer([1]))
+
+        output = read_stream(STREAM, config(region="EU"))
+
+        assert cio_ids(output) == ["c1"]
+
+
+def export_answer(status: str, total: int = 0) -> HttpResponse:
+    return json_response({"export": {"id": EXPORT_ID, "type": "customers", "status": status, "failed": status == "failed", "total": total}})
+
+
+def given_export(http_mocker: HttpMocker, create_body: Mapping[str, Any], statuses: List[str]) -> None:
+    http_mocker.post(api_request("exports/customers", body=create_body), export_answer("pending"))
+    http_mocker.get(api_request(f"exports/{EXPORT_ID}"), [export_answer(status, 2 if status == "done" else 0) for status in statuses])
+
+
+def given_download(http_mocker: HttpMocker, file_answer: HttpResponse) -> None:
+    http_mocker.get(api_request(f"exports/{EXPORT_ID}/download"), json_response({"url": SIGNED_URL}))
+    http_mocker.get(HttpRequest(SIGNED_URL), file_answer)
+
+
+EXPORT_CSV = "cio_id,id,email,plan\nc1,1,p1@example.com,pro\nc2,,p2@example.com,\n"
+
+
+class ExportTest(TestCase):
+    @HttpMocker()
+    def test_given_pending_then_done_when_read_then_the_file_is_fetched_without_the_key_and_streamed(self, http_mocker: HttpMocker) -> None:
+        given_export(http_mocker, {"filters": EVERYONE}, ["pending", "done"])
+        given_download(http_mocker, HttpResponse(gzip.compress(EXPORT_CSV.encode()), 200))
+        sent: List[requests.PreparedRequest] = []
+
+        with spying_on(sent):
+            output = read_stream(STREAM, config(method="export"))
+
+        assert [message.record.data for message in output.records] == [
+            {"cio_id": "c1", "id": "1", "email": "p1@example.com", "attributes": {"cio_id": "c1", "id": "1", "email": "p1@example.com", "plan": "pro"}},
+            {"cio_id": "c2", "email": "p2@example.com", "attributes": {"cio_id": "c2", "email": "p2@example.com"}},
+        ]
+        logs = [message.log.message for message in output.logs]
+        assert f"Customer.io customers export {EXPORT_ID} is pending after 0 s; checking again in 0.25 s." in logs
+        assert f"Customer.io customers export {EXPORT_ID}: 2 of 2 rows read." in logs
+        assert not any(SIGNED_URL in message for message in logs)  # the link is a credential while it lives
+        api, key = f"{REGION_HOSTS['US']}/v1/exports", f"Bearer {API_KEY}"
+        assert [(request.method, request.url, request.headers.get("Authorization")) for request in sent] == [
+            ("POST", f"{api}/customers", key),
+            ("GET", f"{api}/{EXPORT_ID}", key),
+            ("GET", f"{api}/{EXPORT_ID}", key),
+            ("GET", f"{api}/{EXPORT_ID}/download", key),
+            ("GET", SIGNED_URL, None),
+        ]
+
+    @HttpMocker()
+    def test_given_filter_and_attributes_when_read_then_the_export_asks_for_them_and_records_keep_them(self, http_mocker: HttpMocker) -> None:
+        given_export(http_mocker, {"filters": UNSUBSCRIBED, "attributes": ["plan"]}, ["done"])
+        given_download(http_mocker, HttpResponse(EXPORT_CSV, 200))
+
+        output = read_stream(STREAM, config(method="export", filter=json.dumps(UNSUBSCRIBED), attributes="plan"))
+
+        assert [message.record.data["attributes"] for message in output.records] == [{"plan": "pro"}, {}]
+
+    @HttpMocker()
+    def test_given_export_fails_when_read_then_a_clear_error_and_no_download(self, http_mocker: HttpMocker) -> None:
+        given_export(http_mocker, {"filters": EVERYONE}, ["failed"])
+
+        output = read_stream(STREAM, config(method="export"), expecting_exception=True)
+
+        assert output.records == []
+        assert first_error(output) == (
+            f"Customer.io reports customers export {EXPORT_ID} as failed and gives no reason. Run the sync again; "
+            "if it keeps failing, check `customers.filter` or use `customers.method` search.",
+            FailureType.system_error,
+        )
+
+    @HttpMocker()
+    def test_given_the_link_is_refused_when_read_then_a_clear_error(self, http_mocker: HttpMocker) -> None:
+        given_export(http_mocker, {"filters": EVERYONE}, ["done"])
+        given_download(http_mocker, HttpResponse("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403))
+
+        output = read_stream(STREAM, config(method="export"), expecting_exception=True)
+
+        assert first_error(output) == (
+            "The export file's download link was refused (HTTP 403: <Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>). "
+            "Links expire 15 minutes after Customer.io issues them; run the sync again.",
+            FailureType.transient_error,
+        )
+
+    @HttpMocker()
+    def test_given_a_cut_off_gzip_file_when_read_then_a_clear_error_after_the_rows_read(self, http_mocker: HttpMocker) -> None:
+        given_export(http_mocker, {"filters": EVERYONE}, ["done"])
+        given_download(http_mocker, HttpResponse(gzip.compress(EXPORT_CSV.encode())[:-10], 200))
+
+        output = read_stream(STREAM, config(method="export"), expecting_exception=True)
+
+        message, failure_type = first_error(output)
+        assert message.startswith("Reading the customers export file failed after ") and message.endswith("Run the sync again.")
+        assert failure_type == FailureType.transient_error
+
