@@ -91,19 +91,21 @@ class SingleTableTest(TestCase):
         cursor = T - 5 * HOUR
         with HttpMocker() as http:
             first = activities_request("event")
-            second = activities_request("event", cursor="c2")
-            never = activities_request("event", cursor="c3")
-            http.get(first, page([activity(5, T), activity(4, cursor - HOUR)], "c2"))
-            http.get(second, page([activity(3, cursor - HOUR - 1), activity(2, cursor - 2 * HOUR)], "c3"))
+            within_margin = activities_request("event", cursor="c2")
+            older = activities_request("event", cursor="c3")
+            never = activities_request("event", cursor="c4")
+            http.get(first, page([activity(6, T), activity(5, cursor - 10)], "c2"))
+            http.get(within_margin, page([activity(4, cursor - HOUR + 5), activity(3, cursor - 2 * HOUR)], "c3"))
+            http.get(older, page([activity(2, cursor - HOUR - 1)], "c4"))
             http.get(never, page([activity(1, cursor - 3 * HOUR)]))
 
             output = run(config(["event"]), "activities_all", SyncMode.incremental, cursors(("event", cursor)))
 
-            http.assert_number_of_calls(first, 1)
-            http.assert_number_of_calls(second, 1)
+            for request in (first, within_margin, older):
+                http.assert_number_of_calls(request, 1)
             http.assert_number_of_calls(never, 0)
         self.assertEqual(output.errors, [])
-        self.assertEqual(record_ids(output), ["act5", "act4", "act3", "act2"])
+        self.assertEqual(record_ids(output), ["act6", "act5", "act4", "act3", "act2"])
         self.assertEqual(emitted_states(output)[-1], cursors(("event", T)))
 
     def test_given_start_date_when_read_then_older_records_dropped_and_paging_stops(self):

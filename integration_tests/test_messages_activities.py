@@ -1,0 +1,227 @@
+"""messages and activities end to end against the sandbox: exact records for a config, incremental
+syncs with new data in between, and a sync cut after a state message then resumed from it."""
+
+from typing import Any, Dict, List, Mapping, Tuple
+
+import pytest
+import requests
+from airbyte_cdk.models import SyncMode, Type
+
+from sandbox.resources import activities as sandbox_activities
+from sandbox.resources import messages as sandbox_messages
+from sandbox.testing import canonical, discovered_streams, read_streams, records_by_stream, sandbox_config
+from sandbox.workspace import DAY
+from source_customerio.streams.activities import LATE_MARGIN_SECONDS
+
+HOUR = 3600
+
+
+@pytest.fixture(autouse=True)
+def connector_clock_is_sandbox_clock(monkeypatch, request):
+    """Windows end at the connector's now; here that is the sandbox's clock, which tests move."""
+    server = request.getfixturevalue("sandbox") if "sandbox" in request.fixturenames else None
+    clocks: List[Any] = [server.workspace] if server else []
+    monkeypatch.setattr("source_customerio.windows.current_time", lambda: clocks[-1].now)
+    return clocks
+
+
+def state_of(message) -> Dict[str, Any]:
+    return message.state.stream.stream_state.__dict__
+
+
+def messages_between(ws, start: int, end: int, channels=(None,)) -> List[Dict[str, Any]]:
+    lo, hi = sandbox_messages.timeline(ws).between(start, end)
+    return [sandbox_messages.message(ws, i) for channel in channels for i in sandbox_messages.selection(channel).indexes(lo, hi)]
+
+
+def cut_after_state(output, number: int) -> Tuple[List[Dict[str, Any]], Any]:
+    """What a sync killed right after its `number`-th state message had delivered: records and that state."""
+    delivered, seen = [], 0
+    for message in output.records_and_state_messages:
+        if message.type == Type.RECORD:
+            delivered.append(dict(message.record.data))
+        else:
+            seen += 1
+            if seen == number:
+                return delivered, message.state
+    raise AssertionError(f"the sync emitted only {seen} state messages")
+
+
+# -- messages ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"start_date": "2025-03-01T00:00:00Z", "messages": {"types": ["email", "in_app"]}},
+        {"start_date": "2026-05-15T12:00:00Z", "messages": {"types": ["urban_airship", "whatsapp"]}},
+        {"start_date": "2026-08-01T00:00:00Z"},
+    ],
+    ids=["email-and-in-app-20-months", "push-via-alias-and-an-empty-channel", "all-channels-3-months"],
+)
+def test_given_start_date_and_channels_when_full_refresh_then_exactly_the_sandbox_messages(sandbox, options):
+    config = sandbox_config(sandbox, **options)
+
+    output = read_streams(config, ["messages"])
+
+    assert not output.errors
+    assert canonical(records_by_stream(output).get("messages", [])) == canonical(sandbox_messages.expected_messages(sandbox.workspace, config))
+
+
+def test_given_range_longer_than_six_months_when_requested_then_sandbox_clips_it_like_the_api(sandbox):
+    ws = sandbox.workspace
+    two_years_ago = ws.now - 730 * DAY
+    body = requests.get(
+        f"{sandbox.url}/v1/messages",
+        params={"start_ts": two_years_ago, "end_ts": ws.now, "limit": 1000},
+        headers={"Authorization": f"Bearer {sandbox.app_key}"},
+        timeout=10,
+    ).json()
+
+    assert min(message["created"] for message in body["messages"]) >= ws.now - sandbox_messages.SIX_MONTHS
+    assert len(messages_between(ws, two_years_ago, ws.now)) > 3 * len(messages_between(ws, ws.now - sandbox_messages.SIX_MONTHS, ws.now))
+
+
+def test_given_full_refresh_when_read_then_one_request_per_window_plus_one_per_further_page(sandbox):
+    config = sandbox_config(sandbox, start_date="2025-01-01T00:00:00Z")
+    sandbox.stats.reset()
+
+    output = read_streams(config, ["messages"])
+
+    windows = [state_of(message)["states"][0]["cursor"]["created"] for message in output.state_messages]
+    bounds = list(zip([1735689600] + [end + 1 for end in windows[:-1]], windows))
+    pages = sum(max(1, -(-len(messages_between(sandbox.workspace, start, end)) // 1000)) for start, end in bounds)
+    assert sandbox.stats.snapshot()["by_route"] == {"messages": pages}
+    assert windows[-1] == sandbox.workspace.now
+
+
+def test_given_new_messages_between_two_syncs_when_incremental_then_all_new_and_only_the_lookback_reread(make_sandbox, connector_clock_is_sandbox_clock):
+    server = make_sandbox()
+    ws = server.workspace
+    connector_clock_is_sandbox_clock.append(ws)
+    config = sandbox_config(server, start_date="2026-01-01T00:00:00Z", messages={"lookback_days": 10})
+    first = read_streams(config, ["messages"], sync_mode=SyncMode.incremental)
+    first_now = ws.now
+    first_records = {record["id"]: record for record in records_by_stream(first)["messages"]}
+
+    ws.advance(3 * DAY)
+    second = read_streams(config, ["messages"], sync_mode=SyncMode.incremental, state=[first.state_messages[-1].state])
+
+    second_records = records_by_stream(second)["messages"]
+    new = messages_between(ws, first_now + 1, ws.now)
+    assert not first.errors and not second.errors
+    assert new and {m["id"] for m in new} <= {r["id"] for r in second_records}
+    assert canonical(second_records) == canonical(messages_between(ws, first_now - 10 * DAY, ws.now))
+    assert any(first_records[r["id"]]["metrics"] != r["metrics"] for r in second_records if r["id"] in first_records)
+    assert state_of(second.state_messages[-1]) == {"states": [{"partition": {"type": None}, "cursor": {"created": ws.now}}]}
+
+
+@pytest.mark.parametrize("cut_at", [1, 4, 9], ids=["after-first-window", "mid-history", "late"])
+def test_given_sync_killed_after_a_state_message_when_resumed_then_nothing_lost(sandbox, cut_at):
+    config = sandbox_config(sandbox, start_date="2026-01-01T00:00:00Z", messages={"types": ["email", "push"], "lookback_days": 0})
+    full = read_streams(config, ["messages"], sync_mode=SyncMode.incremental)
+    delivered, state = cut_after_state(full, cut_at)
+
+    resumed = read_streams(config, ["messages"], sync_mode=SyncMode.incremental, state=[state])
+
+    truth = sandbox_messages.expected_messages(sandbox.workspace, config)
+    got = {record["id"]: record for record in delivered + records_by_stream(resumed).get("messages", [])}
+    assert not resumed.errors
+    assert canonical(got.values()) == canonical(truth)
+    assert len(delivered) + len(records_by_stream(resumed).get("messages", [])) < 1.1 * len(truth)
+
+
+# -- activities ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"activities": {"types": ["event", "_o:12:create", "sent_push"], "include_deleted": True}},
+        {"activities": {"types": ["attribute_change", "clicked_email"]}, "start_date": "2026-10-20T00:00:00Z"},
+        {"activities": {"include_deleted": True}},
+    ],
+    ids=["types-with-deleted-people", "types-since-start-date", "every-type-with-deleted-people"],
+)
+def test_given_single_table_when_full_refresh_then_exactly_the_sandbox_activities(sandbox, options):
+    config = sandbox_config(sandbox, **options)
+
+    output = read_streams(config, ["activities_all"])
+
+    assert not output.errors
+    assert canonical(records_by_stream(output)["activities_all"]) == canonical(sandbox_activities.expected_streams(sandbox.workspace, config)["activities_all"])
+
+
+def test_given_deleted_people_excluded_when_read_then_none_of_their_activities(sandbox):
+    with_deleted = sandbox_config(sandbox, activities={"types": ["event"], "include_deleted": True})
+    without = sandbox_config(sandbox, activities={"types": ["event"]})
+
+    every = {r["id"] for r in records_by_stream(read_streams(with_deleted, ["activities_all"]))["activities_all"]}
+    kept = {r["id"] for r in records_by_stream(read_streams(without, ["activities_all"]))["activities_all"]}
+
+    assert kept < every
+    assert all(r["customer_identifiers"]["email"].startswith("gone") for r in sandbox_activities.expected_activities(sandbox.workspace, with_deleted, "event") if r["id"] in every - kept)
+
+
+def test_given_parsed_data_when_discover_and_read_then_streams_with_flattened_columns(sandbox):
+    types = ["event", "_o:12:create", "_r:12:attribute_change", "profile_create"]
+    config = sandbox_config(sandbox, activities={"types": types, "mode": "PARSED_DATA"})
+
+    streams = discovered_streams(config)
+    output = read_streams(config, [name for name in streams if name.startswith("activity_")])
+
+    expected = sandbox_activities.expected_streams(sandbox.workspace, config)
+    assert sorted(name for name in streams if name.startswith("activit")) == sorted(expected) == ["activity__o_12_create", "activity__r_12_attribute_change", "activity_event", "activity_profile_create"]
+    columns = {name: sorted(c for c in streams[name].json_schema["properties"] if c.startswith("data_")) for name in expected}
+    assert columns == {
+        "activity_event": ["data_address_city", "data_address_country_code", "data_coupon", "data_items", "data_name", "data_price", "data_quantity"],
+        "activity__o_12_create": ["data_attributes_name", "data_attributes_plan", "data_object_id"],
+        "activity__r_12_attribute_change": ["data_object_id", "data_role_from", "data_role_to"],
+        "activity_profile_create": [],
+    }
+    got = records_by_stream(output)
+    assert not output.errors
+    for name, records in expected.items():
+        assert canonical(got.get(name, [])) == canonical(records)
+
+
+def pages_back_to(records: List[Mapping[str, Any]], bound: int) -> List[Mapping[str, Any]]:
+    """Newest-first pages of 100 up to and including the first page wholly older than `bound`."""
+    read: List[Mapping[str, Any]] = []
+    for start in range(0, len(records), 100):
+        chunk = records[start:start + 100]
+        read += chunk
+        if all(record["timestamp"] < bound for record in chunk):
+            break
+    return read
+
+
+def test_given_new_activities_between_two_syncs_when_incremental_then_all_new_and_pages_back_to_cursor_less_an_hour(make_sandbox, connector_clock_is_sandbox_clock):
+    server = make_sandbox()
+    ws = server.workspace
+    connector_clock_is_sandbox_clock.append(ws)
+    config = sandbox_config(server, activities={"types": ["event", "page"]})
+    first = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental)
+    cursors = {entry["partition"]["type"]: entry["cursor"]["timestamp"] for entry in state_of(first.state_messages[-1])["states"]}
+
+    ws.advance(2 * DAY)
+    second = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental, state=[first.state_messages[-1].state])
+
+    expected = []
+    for activity_type in ("event", "page"):
+        newest_first = sandbox_activities.expected_activities(ws, config, activity_type)[::-1]
+        expected += pages_back_to(newest_first, cursors[activity_type] - LATE_MARGIN_SECONDS)
+        assert any(record["timestamp"] > cursors[activity_type] for record in newest_first)
+    assert not second.errors
+    assert canonical(records_by_stream(second)["activities_all"]) == canonical(expected)
+    assert len(expected) < len(records_by_stream(first)["activities_all"])
+
+
+def test_given_activities_sync_killed_after_first_type_when_resumed_then_nothing_lost(sandbox):
+    config = sandbox_config(sandbox, activities={"types": ["event", "sent_email", "page"]})
+    full = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental)
+    delivered, state = cut_after_state(full, 1)
+
+    resumed = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental, state=[state])
+
+    got = {record["id"]: record for record in delivered + records_by_stream(resumed)["activities_all"]}
+    assert not resumed.errors
+    assert canonical(got.values()) == canonical(sandbox_activities.expected_streams(sandbox.workspace, config)["activities_all"])
