@@ -1,9 +1,7 @@
 import sys
 
-from airbyte_cdk.entrypoint import launch
-
-from source_customerio.source import SourceCustomerio
+from source_customerio.entrypoint import launch
 
 
 def run() -> None:
-    launch(SourceCustomerio(), sys.argv[1:])
+    launch(sys.argv[1:])

@@ -4,13 +4,13 @@ import logging
 from dataclasses import replace
 from typing import Any, List, Mapping, Optional, Tuple
 
-from airbyte_cdk.models import AirbyteConnectionStatus, Status
+from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Status
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_customerio.config import ConfigError, ConnectorConfig, parse_config
+from source_customerio.config import ConfigError, ConnectorConfig, StateError, parse_config
 from source_customerio.errors import build_api_budget
 from source_customerio.streams.base import StreamContext
 from source_customerio.streams.activities import activity_streams
@@ -54,6 +54,13 @@ class SourceCustomerio(AbstractSource):
         except AirbyteTracedException as error:
             return False, error.message
         return True, None
+
+    @classmethod
+    def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
+        try:
+            return super().read_state(state_path)
+        except (TypeError, ValueError) as error:  # the CDK's parse errors (JSON, protocol schema)
+            raise StateError("The state file", f"is not a list of Airbyte state messages ({' '.join(str(error).split())})") from None
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         context = build_context(parse_config(config))

@@ -18,7 +18,7 @@ from airbyte_cdk.sources.streams.call_rate import HttpAPIBudget
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
-from source_customerio.config import ConnectorConfig
+from source_customerio.config import ConnectorConfig, StateError
 from source_customerio.errors import CustomerioErrorHandler, RetryAfterBackoff
 from source_customerio.pagination import next_cursor, sent_cursor
 from source_customerio.prefetch import OrderedPrefetcher
@@ -218,7 +218,10 @@ class ClientSideIncrementalMixin:
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        self._cursor_value = (value or {}).get(self.cursor_field)
+        cursor = (value or {}).get(self.cursor_field)
+        if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
+            raise StateError(f"The saved state of stream `{self.name}`", f"has `{self.cursor_field}` {cursor!r}, which is not unix seconds")
+        self._cursor_value = cursor
 
     def keep(self, record: Mapping[str, Any], stream_state: Mapping[str, Any]) -> bool:
         saved = stream_state.get(self.cursor_field)
