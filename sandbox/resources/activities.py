@@ -2,10 +2,10 @@
 moves; the API keeps 30 days. Types cycle through TYPE_CYCLE, each with its own `data` shape;
 every seventh round of the cycle belongs to deleted people (listed only with deleted=true)."""
 
-from datetime import datetime
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from sandbox.api import Request, decode_cursor, encode_cursor, page_limit, route
+from sandbox.resources.messages import config_start_date
 from sandbox.resources.timeline import Selection, Timeline, newest_first_page
 from sandbox.workspace import DAY, DEFAULT_NOW, TOPICS, Workspace
 
@@ -104,15 +104,10 @@ def list_activities(ws: Workspace, request: Request):
     return {"activities": [activity(ws, index) for index in page], "next": encode_cursor("activities", next_upper) if next_upper else ""}
 
 
-def _since(config: Mapping[str, Any]) -> Optional[int]:
-    text = config.get("start_date")
-    return int(datetime.fromisoformat(text).timestamp()) if text else None
-
-
 def expected_activities(ws: Workspace, config: Mapping[str, Any], activity_type: Optional[str]) -> List[Dict[str, Any]]:
     """What the API keeps of one type (None: all types) at or after start_date."""
     options = config.get("activities") or {}
-    lo, hi = visible_range(ws, _since(config))
+    lo, hi = visible_range(ws, config_start_date(config))
     return [activity(ws, index) for index in selection(activity_type, bool(options.get("include_deleted"))).indexes(lo, hi)]
 
 

@@ -111,15 +111,16 @@ def list_messages(ws: Workspace, request: Request):
     return {"messages": [message(ws, index) for index in page], "next": encode_cursor("messages", next_upper) if next_upper else ""}
 
 
-def _start_date(config: Mapping[str, Any]) -> int:
+def config_start_date(config: Mapping[str, Any]) -> Optional[int]:
+    """A connector config's start_date in unix seconds, or None."""
     text = config.get("start_date")
-    return max(int(datetime.fromisoformat(text).timestamp()), HISTORY_START) if text else HISTORY_START
+    return int(datetime.fromisoformat(text).timestamp()) if text else None
 
 
 def expected_messages(ws: Workspace, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
     """Every message of the configured channels created from start_date (or 2012) to now."""
     channels = [CHANNEL_ALIASES.get(c, c) for c in (config.get("messages") or {}).get("types") or ()] or [None]
-    lo, hi = timeline(ws).between(_start_date(config), ws.now)
+    lo, hi = timeline(ws).between(max(config_start_date(config) or HISTORY_START, HISTORY_START), ws.now)
     return [message(ws, index) for channel in dict.fromkeys(channels) for index in selection(channel).indexes(lo, hi)]
 
 
