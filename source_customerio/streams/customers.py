@@ -129,8 +129,8 @@ class CustomersBySearch(Customers):
         missing = left_out_ids(self.reading_slice.get("ids", ()), customers)
         if missing:
             self.logger.warning(
-                "Customer.io left %d of the %d requested ids out of its attributes answer (deleted since the search?), "
-                "so they are not in this sync; first ids: %s", len(missing), len(self.reading_slice["ids"]), ", ".join(missing[:LEFT_OUT_SAMPLE]),
+                f"Customer.io left {len(missing)} of the {len(self.reading_slice['ids'])} requested ids out of its attributes answer "
+                f"(deleted since the search?), so they are not in this sync; first ids: {', '.join(missing[:LEFT_OUT_SAMPLE])}"
             )
         return customers
 
@@ -221,16 +221,17 @@ class CustomersByExport(Customers):
         body: Dict[str, Any] = {"filters": audience(config.customers_filter)}
         if config.customers_attributes:
             body["attributes"] = list(config.customers_attributes)
-        export = self._call("POST", "exports/customers", body)["export"]
-        self.logger.info(f"Customer.io customers export {export['id']} created; waiting for it (at most {config.export_timeout_minutes} minutes).")
-        export = wait_for_export(lambda: self._call("GET", f"exports/{export['id']}")["export"], config.export_timeout_minutes, self.logger.info)
-        yield {"export_id": export["id"], "total": export.get("total")}
+        export_id = self._call("POST", "exports/customers", body)["export"]["id"]
+        self.logger.info(f"Customer.io customers export {export_id} created; waiting for it (at most {config.export_timeout_minutes} minutes).")
+        export = wait_for_export(lambda: self._call("GET", f"exports/{export_id}")["export"], config.export_timeout_minutes, self.logger.info)
+        yield {"export_id": export_id, "total": export.get("total")}
 
     def parse_response(self, response: requests.Response, *, stream_state=None, stream_slice=None, **kwargs) -> Iterable[Mapping[str, Any]]:
         export_id, total = stream_slice["export_id"], stream_slice["total"]
 
         def progress(rows: int) -> None:
-            self.logger.info(f"Customer.io customers export {export_id}: {rows} of {total} rows read.")
+            of_total = f" of {total}" if total else ""
+            self.logger.info(f"Customer.io customers export {export_id}: {rows}{of_total} rows read.")
 
         config = self.context.config
         yield from download_customers(response.json()["url"], config.customers_attributes, config.request_timeout_seconds, progress)
