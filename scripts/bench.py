@@ -1,0 +1,425 @@
+"""Throughput benchmark: the installed connector syncs against the sandbox, each in its own process.
+
+    make bench                     full mode (several minutes on 2 cores)
+    .venv/bin/python scripts/bench.py --quick      smaller workspaces, about 1–2 minutes
+
+Scenarios (issue 6):
+- rate floor: 10 req/s and 150 ms latency. Per stream: requests, records, wall seconds, rate-floor
+  efficiency (requests / 10 req/s / wall seconds), 429s, records per CPU-second, peak RSS.
+- speed-up: 10 req/s and 300 ms latency, our connector with `max_concurrent_requests` 1 against
+  the default, in the same run.
+- CPU: no rate limit, no latency: records per CPU-second of the connector process, and a cProfile
+  of a sequential read (everything on the main thread) showing where the time goes.
+- memory: peak RSS of the connector at a small and a large workspace.
+
+Wall seconds are those of the whole connector process, start-up included (the start-up of a
+`spec` call is printed with the machine facts). CPU seconds and peak RSS come from the kernel's
+accounting of that one child process (`os.wait4`). Results go to bench/RESULTS.md.
+"""
+
+import argparse
+import datetime
+import io
+import json
+import os
+import platform
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+CONNECTOR = Path(sys.executable).parent / "source-customerio"
+RESULTS = REPO / "bench" / "RESULTS.md"
+API_RATE_LIMIT = 10  # the App API's requests per second per workspace
+RECORD_PREFIX = b'{"type":"RECORD"'
+DEFAULT_CONCURRENCY = 6  # spec.json's default for max_concurrent_requests
+
+# Targets from issue 6.
+MIN_EFFICIENCY = 0.9
+MAX_THROTTLED_SHARE = 0.01
+MIN_RECORDS_PER_CPU_SECOND = 20_000
+MAX_PEAK_RSS_MB = 300
+MIN_SPEED_UP = 2.5
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One sandbox process (workspace sizes, rate limit, latency) and the streams synced against it."""
+
+    title: str
+    knobs: Mapping[str, int]
+    streams: Sequence[str]
+    rate_limit: Optional[float] = API_RATE_LIMIT
+    latency_ms: float = 0
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+# The sandbox's messages span the two years before its clock (2026-11-01); a start_date there
+# keeps the backfill from walking 2012–2024 in empty 30-day windows (about 150 requests).
+MESSAGES_CONFIG = {"start_date": "2024-11-01T00:00:00Z"}
+
+# Sizes make every stream request-bound where it can be: campaign_actions reads each campaign's
+# actions (1–23, 10 per page), segment_members one page per small segment, messages 1000 per page
+# in 30-day windows; newsletters is one chain of 100-per-page cursors (latency-bound by nature).
+MODES: Dict[str, Dict[str, Any]] = {
+    "quick": {
+        "rate_floor": Scenario(
+            "Rate floor: 10 req/s, 150 ms latency",
+            {"campaigns": 150, "segments": 40, "people": 2000, "newsletters": 1000, "messages": 40_000},
+            ("campaign_actions", "segment_members", "messages", "newsletters"),
+            latency_ms=150,
+            config=MESSAGES_CONFIG,
+        ),
+        "speed_up": Scenario("Speed-up over concurrency 1: 10 req/s, 300 ms latency", {"campaigns": 40}, ("campaign_actions",), latency_ms=300),
+        "cpu": Scenario("CPU: no rate limit, no latency", {"messages": 50_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
+        "memory": (
+            Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
+            Scenario("Memory: 100k messages", {"messages": 100_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
+        ),
+    },
+    "full": {
+        "rate_floor": Scenario(
+            "Rate floor: 10 req/s, 150 ms latency",
+            {"campaigns": 400, "segments": 200, "people": 5000, "newsletters": 3000, "messages": 300_000},
+            ("campaign_actions", "segment_members", "messages", "newsletters"),
+            latency_ms=150,
+            config=MESSAGES_CONFIG,
+        ),
+        "speed_up": Scenario("Speed-up over concurrency 1: 10 req/s, 300 ms latency", {"campaigns": 120}, ("campaign_actions",), latency_ms=300),
+        "cpu": Scenario("CPU: no rate limit, no latency", {"messages": 200_000, "segments": 8, "people": 100_000}, ("messages", "segment_members"), rate_limit=None, config=MESSAGES_CONFIG),
+        "memory": (
+            Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
+            Scenario("Memory: 1M messages", {"messages": 1_000_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
+        ),
+    },
+}
+
+
+@dataclass
+class Measurement:
+    label: str
+    stream: str
+    requests: int
+    throttled: int
+    records: int
+    wall_seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    max_in_flight: int
+
+    @property
+    def efficiency(self) -> float:
+        return self.requests / API_RATE_LIMIT / self.wall_seconds
+
+    @property
+    def throttled_share(self) -> float:
+        return self.throttled / self.requests if self.requests else 0.0
+
+    @property
+    def records_per_cpu_second(self) -> float:
+        return self.records / self.cpu_seconds if self.cpu_seconds else 0.0
+
+
+class SandboxProcess:
+    """`python -m sandbox` in its own process, so its CPU is not the connector's."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.url = ""
+        self._process: Optional[subprocess.Popen] = None
+
+    def __enter__(self) -> "SandboxProcess":
+        args = [sys.executable, "-m", "sandbox", "--port", "0", "--latency-ms", str(self.scenario.latency_ms)]
+        if self.scenario.rate_limit:
+            args += ["--rate-limit", str(self.scenario.rate_limit)]
+        for name, value in self.scenario.knobs.items():
+            args += [f"--{name.replace('_', '-')}", str(value)]
+        self._process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        banner = self._process.stdout.readline()  # "sandbox US at http://127.0.0.1:PORT (other region ...)"
+        if " at " not in banner:
+            self._process.kill()
+            raise RuntimeError(f"the sandbox did not start: {banner!r}")
+        self.url = banner.split(" at ", 1)[1].split()[0]
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=30)
+
+    def control(self, name: str, settings: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        response = requests.post(f"{self.url}/_sandbox/{name}", json=settings, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def connector_config(sandbox: SandboxProcess, **overrides: Any) -> Dict[str, Any]:
+    return {"app_api_key": "sandbox-app-key-0000", "api_url": sandbox.url, **overrides}
+
+
+def configured_catalog(catalog: Mapping[str, Any], stream_name: str) -> Dict[str, Any]:
+    """A catalog of one stream, incremental when it can be (what a scheduled first sync does)."""
+    stream = next(s for s in catalog["streams"] if s["name"] == stream_name)
+    incremental = "incremental" in stream["supported_sync_modes"]
+    return {
+        "streams": [
+            {
+                "stream": stream,
+                "sync_mode": "incremental" if incremental else "full_refresh",
+                "destination_sync_mode": "append",
+                "cursor_field": stream.get("default_cursor_field", []),
+                "primary_key": stream.get("source_defined_primary_key", []),
+            }
+        ]
+    }
+
+
+# Runs a script under cProfile with a CPU clock: `python -m cProfile` would time waits as well.
+PROFILED_RUN = """
+import cProfile, runpy, sys, time
+profile_path, script = sys.argv[1], sys.argv[2]
+sys.argv = sys.argv[2:]
+profiler = cProfile.Profile(time.process_time)
+try:
+    profiler.runcall(runpy.run_path, script, run_name="__main__")
+finally:
+    profiler.dump_stats(profile_path)
+"""
+
+
+def run_connector(args: List[str], workdir: Path, files: Mapping[str, Any], profile_to: Optional[Path] = None) -> "ConnectorRun":
+    for name, content in files.items():
+        (workdir / name).write_text(json.dumps(content))
+    command = [str(CONNECTOR), *args]
+    if profile_to:
+        command = [sys.executable, "-c", PROFILED_RUN, str(profile_to), *command]
+    with open(workdir / "stderr.log", "wb") as stderr:
+        started = time.monotonic()
+        process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=stderr, bufsize=1 << 20)
+        run = ConnectorRun()
+        for line in process.stdout:
+            run.take(line)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        run.wall_seconds = time.monotonic() - started
+    run.cpu_seconds = usage.ru_utime + usage.ru_stime
+    run.peak_rss_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    if process.returncode != 0 or run.errors:
+        tail = (workdir / "stderr.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"{' '.join(args)} failed (exit {process.returncode}): {run.errors[:3]} {tail}")
+    return run
+
+
+@dataclass
+class ConnectorRun:
+    records: int = 0
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    catalog: Optional[Dict[str, Any]] = None
+    errors: List[str] = field(default_factory=list)
+
+    def take(self, line: bytes) -> None:
+        if line.startswith(RECORD_PREFIX):
+            self.records += 1
+            return
+        if not line.startswith(b"{"):
+            return
+        message = json.loads(line)
+        if message["type"] == "CATALOG":
+            self.catalog = message["catalog"]
+        elif message["type"] == "TRACE" and message["trace"]["type"] == "ERROR":
+            self.errors.append(message["trace"]["error"]["message"])
+
+
+class Bench:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self._catalog: Optional[Dict[str, Any]] = None
+
+    def catalog(self, sandbox: SandboxProcess) -> Dict[str, Any]:
+        if self._catalog is None:
+            self._catalog = run_connector(["discover", "--config", "config.json"], self.workdir, {"config.json": connector_config(sandbox)}).catalog
+        return self._catalog
+
+    def sync(self, sandbox: SandboxProcess, stream: str, label: str, profile_to: Optional[Path] = None, **config: Any) -> Measurement:
+        config = {**sandbox.scenario.config, **config}
+        files = {"config.json": connector_config(sandbox, **config), "catalog.json": configured_catalog(self.catalog(sandbox), stream)}
+        sandbox.control("reset_stats")
+        run = run_connector(["read", "--config", "config.json", "--catalog", "catalog.json"], self.workdir, files, profile_to)
+        stats = sandbox.control("stats")
+        api_routes = {route: count for route, count in stats["by_route"].items() if not route.startswith("/_sandbox/")}
+        measurement = Measurement(
+            label=label,
+            stream=stream,
+            requests=sum(api_routes.values()),
+            throttled=stats["by_status"].get("429", 0),
+            records=run.records,
+            wall_seconds=run.wall_seconds,
+            cpu_seconds=run.cpu_seconds,
+            peak_rss_mb=run.peak_rss_mb,
+            max_in_flight=stats["max_in_flight"],
+        )
+        print(f"  {label:<24} {stream:<18} {measurement.requests:>6} req {measurement.records:>9} rec {measurement.wall_seconds:7.1f} s", flush=True)
+        return measurement
+
+    def start_up_seconds(self) -> float:
+        return run_connector(["spec"], self.workdir, {}).wall_seconds
+
+
+# -- the report -------------------------------------------------------------------------------
+TABLE_HEADER = (
+    "| run | stream | requests | records | wall s | efficiency | 429s | records / CPU-s | peak RSS MB | max in flight |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def table(measurements: Sequence[Measurement]) -> str:
+    rows = [
+        f"| {m.label} | {m.stream} | {m.requests} | {m.records} | {m.wall_seconds:.1f} | {m.efficiency:.2f} | "
+        f"{m.throttled} ({m.throttled_share:.1%}) | {m.records_per_cpu_second:,.0f} | {m.peak_rss_mb:.0f} | {m.max_in_flight} |"
+        for m in measurements
+    ]
+    return "\n".join([TABLE_HEADER, *rows])
+
+
+def knobs_line(scenario: Scenario) -> str:
+    limit = f"{scenario.rate_limit:g} req/s" if scenario.rate_limit else "no rate limit"
+    sizes = ", ".join(f"{name}={value:,}" for name, value in scenario.knobs.items())
+    return f"Sandbox: {limit}, {scenario.latency_ms:g} ms latency; workspace {sizes}."
+
+
+def profile_summary(path: Path, limit: int = 25) -> str:
+    """The functions that take the most CPU themselves, with what calls them most."""
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    stats.strip_dirs().sort_stats("tottime").print_stats(limit)
+    return out.getvalue().split("\n", 4)[-1].strip()  # drop pstats' file banner
+
+
+def machine_facts(start_up_seconds: float) -> str:
+    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"- CPU: {cpu_model}, {os.cpu_count()} cores; load average at start {load} (the machine is shared, so absolute times are noisy; compare rows of one run)\n"
+        f"- Python {platform.python_version()}, airbyte-cdk {version('airbyte-cdk')}, {platform.system()} {platform.release()}\n"
+        f"- Connector start-up (`source-customerio spec`, wall): {start_up_seconds:.1f} s, included in every wall time below"
+    )
+
+
+def verdict(holds: bool) -> str:
+    return "holds" if holds else "**misses**"
+
+
+Report = Tuple[str, List[str]]  # a markdown section, and one line per target checked
+
+
+def rate_floor(bench: Bench, scenario: Scenario) -> Report:
+    with SandboxProcess(scenario) as sandbox:
+        runs = [bench.sync(sandbox, stream, "concurrent (default)") for stream in scenario.streams]
+    targets = [
+        f"- {m.stream}: efficiency {m.efficiency:.2f} with {m.throttled_share:.1%} 429s (target ≥ {MIN_EFFICIENCY} with ≤ {MAX_THROTTLED_SHARE:.0%}): "
+        f"{verdict(m.efficiency >= MIN_EFFICIENCY and m.throttled_share <= MAX_THROTTLED_SHARE)}"
+        for m in runs
+    ]
+    return section(scenario, runs), targets
+
+
+def speed_up(bench: Bench, scenario: Scenario) -> Report:
+    runs, targets = [], []
+    with SandboxProcess(scenario) as sandbox:
+        for stream in scenario.streams:
+            concurrent = bench.sync(sandbox, stream, "concurrent (default)")
+            sequential = bench.sync(sandbox, stream, "concurrency 1", max_concurrent_requests=1)
+            runs += [concurrent, sequential]
+            ratio = sequential.wall_seconds / concurrent.wall_seconds
+            targets.append(f"- {stream}: speed-up over concurrency 1 at {scenario.latency_ms:g} ms: {ratio:.2f}× (target ≥ {MIN_SPEED_UP}×): {verdict(ratio >= MIN_SPEED_UP)}")
+    return section(scenario, runs), targets
+
+
+def cpu(bench: Bench, scenario: Scenario) -> Report:
+    """Records per CPU-second, and a profile of a sequential read (cProfile sees only the main thread)."""
+    runs = []
+    profiled_stream = scenario.streams[0]
+    with SandboxProcess(scenario) as sandbox, tempfile.TemporaryDirectory() as tmp:
+        for stream in scenario.streams:
+            runs.append(bench.sync(sandbox, stream, "concurrent (default)"))
+            runs.append(bench.sync(sandbox, stream, "concurrency 1", max_concurrent_requests=1))
+        profile_path = Path(tmp) / "read.prof"
+        bench.sync(sandbox, profiled_stream, "cProfile, concurrency 1", profile_to=profile_path, max_concurrent_requests=1)
+        profile = profile_summary(profile_path)
+    targets = [
+        f"- {m.stream} ({m.label}): {m.records_per_cpu_second:,.0f} records per CPU-second (target ≥ {MIN_RECORDS_PER_CPU_SECOND:,}): {verdict(m.records_per_cpu_second >= MIN_RECORDS_PER_CPU_SECOND)}"
+        for m in runs
+    ]
+    text = f"{section(scenario, runs)}\n\n### Where the CPU goes: cProfile of a sequential {profiled_stream} read, top functions by own time\n\n```\n{profile}\n```"
+    return text, targets
+
+
+def memory(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
+    runs = []
+    for scenario in scenarios:
+        print(scenario.title, flush=True)
+        with SandboxProcess(scenario) as sandbox:
+            runs += [bench.sync(sandbox, stream, scenario.title.split(": ", 1)[1]) for stream in scenario.streams]
+    knobs = "\n".join(f"- {knobs_line(scenario)}" for scenario in scenarios)
+    targets = [f"- {m.stream} ({m.records:,} records): peak RSS {m.peak_rss_mb:.0f} MB (target < {MAX_PEAK_RSS_MB} MB): {verdict(m.peak_rss_mb < MAX_PEAK_RSS_MB)}" for m in runs]
+    return f"## Memory: peak RSS of the connector\n\n{knobs}\n\n{table(runs)}", targets
+
+
+def section(scenario: Scenario, runs: Sequence[Measurement]) -> str:
+    return f"## {scenario.title}\n\n{knobs_line(scenario)}\n\n{table(runs)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller workspaces, about 1–2 minutes")
+    parser.add_argument("--only", choices=("rate_floor", "speed_up", "cpu", "memory"), action="append", help="run only these scenarios (repeatable)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the markdown report (default bench/RESULTS.md)")
+    options = parser.parse_args()
+    mode = "quick" if options.quick else "full"
+    plan = MODES[mode]
+    chosen = options.only or ["rate_floor", "speed_up", "cpu", "memory"]
+    started = datetime.datetime.now(datetime.timezone.utc)
+    sections: List[str] = []
+    targets: List[str] = []
+
+    with tempfile.TemporaryDirectory(prefix="customerio-bench-") as tmp:
+        bench = Bench(Path(tmp))
+        facts = machine_facts(bench.start_up_seconds())
+        for name, run_scenario in (("rate_floor", rate_floor), ("speed_up", speed_up), ("cpu", cpu), ("memory", memory)):
+            if name not in chosen:
+                continue
+            if isinstance(plan[name], Scenario):
+                print(plan[name].title, flush=True)
+            text, checked = run_scenario(bench, plan[name])
+            sections.append(text)
+            targets += checked
+
+    elapsed = datetime.datetime.now(datetime.timezone.utc) - started
+    command = "scripts/bench.py" + (" --quick" if options.quick else "") + "".join(f" --only {name}" for name in options.only or ())
+    report = "\n\n".join(
+        [
+            "# Throughput benchmark",
+            f"`{command}` ({mode} mode), {started:%Y-%m-%d %H:%M} UTC, took {elapsed.total_seconds() / 60:.1f} min. "
+            "Efficiency = requests / 10 req/s / wall seconds of the connector process; records / CPU-s = records / "
+            "(user + system CPU seconds of the connector process); peak RSS = the kernel's maxrss of that process.",
+            facts,
+            "## Targets (issue 6)\n\n" + "\n".join(targets),
+            *sections,
+        ]
+    )
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(report + "\n")
+    print(f"\n{report}\n\nWritten to {options.output}")
+
+
+if __name__ == "__main__":
+    main()
