@@ -10,6 +10,8 @@ process (scripts/bench.py's harness), so the sandbox's CPU is not counted.
   10 req/s checks the projection's pace.
 - export: a sync of `--people` people: wall time, CPU time and peak RSS of the connector process
   (targets: under 2 minutes, under 300 MB). `--profile` adds where the connector's CPU goes.
+  For the one-core figure, pin everything (the sandbox too, so it is an upper bound):
+  `taskset -c 0 .venv/bin/python scripts/bench_customers.py`.
 """
 
 import argparse
