@@ -6,6 +6,7 @@ the connector's documented transforms (carried parent ids, ids as integers).
 
 from typing import Any, Callable, Dict, List, Mapping
 
+from sandbox import expected_breadth
 from sandbox.resources import campaigns, newsletters, segments, workspaces
 from sandbox.resources import activities, messages
 from sandbox.resources import customers
@@ -60,6 +61,7 @@ EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], Records]] = {
     "segment_members": expected_segment_members,
     "newsletters": expected_newsletters,
     "workspaces": expected_workspaces,
+    **expected_breadth.EXPECTED,
     **messages.EXPECTED,
     **activities.EXPECTED,
     **customers.EXPECTED,

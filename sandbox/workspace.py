@@ -32,6 +32,11 @@ class Knobs:
     export_final_status: str = "done"  # what it settles to: done or failed
     export_link_seconds: int = 900     # lifetime of a signed download link
     export_compression: str = "gzip"   # export file: gzip or none
+    broadcasts: int = 7
+    transactional_messages: int = 5
+    sender_identities: int = 130     # two pages of 100 visible, a few hidden
+    objects: int = 45                # of the first object type; the second has a third as many
+    suppressions: int = 1100         # bounces; the other ESP lists are smaller (spam reports: none)
 
 
 class Workspace:

@@ -14,12 +14,16 @@ from source_customerio.config import ConfigError, ConnectorConfig, StateError, p
 from source_customerio.errors import build_api_budget
 from source_customerio.streams.base import StreamContext
 from source_customerio.streams.activities import activity_streams
+from source_customerio.streams.audience import Collections, EspSuppressions, Objects, ObjectTypes, SubscriptionTopics
+from source_customerio.streams.broadcasts import BroadcastActions, Broadcasts, BroadcastTriggers
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
+from source_customerio.streams.messaging import ReportingWebhooks, SenderIdentities, Snippets
 from source_customerio.streams.customers import customers_stream
 from source_customerio.streams.messages import Messages
-from source_customerio.streams.newsletters import Newsletters
-from source_customerio.streams.segments import SegmentMembers, Segments
-from source_customerio.streams.workspace import Workspaces
+from source_customerio.streams.newsletters import NewsletterContents, Newsletters, NewsletterTestGroups
+from source_customerio.streams.segments import SegmentMembers, Segments, SegmentUsage
+from source_customerio.streams.transactional import TransactionalContents, TransactionalMessages
+from source_customerio.streams.workspace import Exports, IpAddresses, Workspaces
 
 STREAM_CLASSES = (
     Campaigns,
@@ -28,6 +32,24 @@ STREAM_CLASSES = (
     SegmentMembers,
     Newsletters,
     Workspaces,
+    Broadcasts,
+    BroadcastActions,
+    BroadcastTriggers,
+    NewsletterContents,
+    NewsletterTestGroups,
+    TransactionalMessages,
+    TransactionalContents,
+    SenderIdentities,
+    Snippets,
+    ReportingWebhooks,
+    SegmentUsage,
+    ObjectTypes,
+    Objects,
+    SubscriptionTopics,
+    EspSuppressions,
+    Collections,
+    Exports,
+    IpAddresses,
     Messages,
     customers_stream,  # a class per `customers.method`
 )

@@ -3,6 +3,7 @@
 from typing import Any, Dict, List
 
 from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, int_path, page_limit, route
+from sandbox.resources import campaigns, newsletters
 from sandbox.workspace import DAY, Workspace
 
 
@@ -51,3 +52,28 @@ def segment_membership(ws: Workspace, request: Request):
         "identifiers": identifiers,
         "next": encode_cursor("members", end) if end < len(members) else "",
     }
+
+
+def segment_usage(ws: Workspace, segment_id: int) -> Dict[str, Any]:
+    """What references a segment: campaigns triggered or filtered by it, newsletters sent or drafted to it."""
+    every_campaign = [campaigns.campaign(ws, campaign_id) for campaign_id in campaigns.campaign_ids(ws)]
+    using_campaigns = [
+        campaign["id"] for campaign in every_campaign if segment_id in campaign.get("trigger_segment_ids", []) + campaign.get("filter_segment_ids", [])
+    ]
+    targeting = [letter for letter in newsletters.newsletters(ws) if segment_id in letter["recipient_segment_ids"]]
+    return {
+        "segment_id": segment_id,
+        "used_by": {
+            "campaigns": using_campaigns,
+            "sent_newsletters": [letter["id"] for letter in targeting if letter["sent_at"] is not None],
+            "draft_newsletters": [letter["id"] for letter in targeting if letter["sent_at"] is None],
+        },
+    }
+
+
+@route("GET", "segments/{segment_id}/used_by", scope="segments")
+def segment_used_by(ws: Workspace, request: Request):
+    segment_id = int_path(request, "segment_id")
+    if segment_id not in segment_ids(ws):
+        raise ApiError(404, "segment not found")
+    return segment_usage(ws, segment_id)

@@ -2,6 +2,7 @@
 
 - `CustomerioStream`: one request per slice (the App API's unpaged lists).
 - `CursorPaginatedStream`: `start`/`limit` → `next` cursor pagination.
+- `OffsetPaginatedStream`: `limit`/`offset` pagination (ESP suppressions).
 - `SubstreamMixin`: one slice per parent record, the parent list read once per sync.
 - `ClientSideIncrementalMixin`: incremental on a timestamp the API cannot filter on.
 """
@@ -11,6 +12,7 @@ from abc import ABC
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple, Type
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from airbyte_cdk.models import SyncMode
@@ -29,7 +31,7 @@ class ParentCache:
 
     def __init__(self) -> None:
         self._records: Dict[Type["CustomerioStream"], List[Mapping[str, Any]]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered when a parent list is itself a substream (objects)
 
     def records(self, parent_class: Type["CustomerioStream"], context: "StreamContext") -> List[Mapping[str, Any]]:
         with self._lock:
@@ -187,6 +189,20 @@ class CursorPaginatedStream(CustomerioStream, ABC):
         cursor = next_cursor(body, sent_cursor(response.request.url), len(self.extract_records(body)))
         return {"start": cursor} if cursor else None
 
+
+class OffsetPaginatedStream(CustomerioStream, ABC):
+    """`?limit=<page_size>&offset=<n>`, until a page comes back short, empty or null (past the end)."""
+
+    page_size: int
+
+    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+        return {"limit": self.page_size, "offset": (next_page_token or {}).get("offset", 0)}
+
+    def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
+        if response.status_code != 200 or len(self.extract_records(response.json())) < self.page_size:
+            return None
+        sent = parse_qs(urlsplit(response.request.url).query).get("offset", ["0"])[0]
+        return {"offset": int(sent) + self.page_size}
 
 class SubstreamMixin:
     """One slice per parent record: `{slice_field: parent[parent_field]}`, carried into records."""

@@ -19,3 +19,15 @@ class SegmentMembers(SubstreamMixin, CursorPaginatedStream):
     page_size = 30000
     parent = Segments
     slice_field = "segment_id"
+
+
+class SegmentUsage(SubstreamMixin, CustomerioStream):
+    """GET /v1/segments/{id}/used_by: one record per segment listing the campaigns and newsletters using it."""
+
+    primary_key = "segment_id"
+    path_template = "segments/{segment_id}/used_by"
+    parent = Segments
+    slice_field = "segment_id"
+
+    def extract_records(self, body):
+        return [body] if body else []

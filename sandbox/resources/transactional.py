@@ -1,0 +1,67 @@
+"""Transactional message templates and their contents (language variants)."""
+
+from typing import Any, Dict, List
+
+from sandbox.api import ApiError, Request, int_path, route
+from sandbox.workspace import DAY, Workspace
+
+KINDS = ("Receipt", "Password reset", "Login link", "Invoice", "Shipping update", "Welcome")
+LANGUAGES = ("", "fr", "de")
+
+
+def transactional_ids(ws: Workspace) -> List[int]:
+    return list(range(1, ws.knobs.transactional_messages + 1))
+
+
+def transactional_message(ws: Workspace, message_id: int) -> Dict[str, Any]:
+    rng = ws.rng("transactional", message_id)
+    created = ws.now - rng.randint(30, 900) * DAY
+    return {
+        "id": message_id,
+        "name": f"{KINDS[message_id % len(KINDS)]} {message_id}",
+        "description": f"Sent by the app ({KINDS[message_id % len(KINDS)].lower()})",
+        "send_to_unsubscribed": message_id % 2 == 1,
+        "link_tracking": message_id % 3 != 0,
+        "open_tracking": True,
+        "hide_message_body": message_id % 4 == 0,
+        "queue_drafts": False,
+        "created_at": created,
+        "updated_at": min(created + rng.randint(0, 90) * DAY, ws.now),
+    }
+
+
+def transactional_contents(ws: Workspace, message_id: int) -> List[Dict[str, Any]]:
+    """One content per language: 1 to 3 per message; push messages carry no email fields."""
+    kind = "push" if message_id % 5 == 0 else "email"
+    contents = []
+    for index, language in enumerate(LANGUAGES[: 1 + message_id % 3]):
+        rng = ws.rng("transactional_content", (message_id, index))
+        created = ws.now - rng.randint(20, 600) * DAY
+        content: Dict[str, Any] = {
+            "id": 9000 + message_id * 10 + index,
+            "name": f"{KINDS[message_id % len(KINDS)]} {message_id}",
+            "created": created,
+            "updated": min(created + rng.randint(0, 30) * DAY, ws.now),
+            "body": f"<p>{KINDS[message_id % len(KINDS)]} ({language or 'default'})</p>",
+            "language": language,
+            "type": kind,
+            "recipient": "{{customer.email}}",
+            "headers": "{}",
+        }
+        if kind == "email":
+            content.update({"from": "Sandbox <hello@example.com>", "from_id": 7, "reply_to": None, "reply_to_id": None, "subject": f"Your {KINDS[message_id % len(KINDS)].lower()}", "preheader_text": "", "fake_bcc": False})
+        contents.append(content)
+    return contents
+
+
+@route("GET", "transactional", scope="transactional")
+def list_transactional(ws: Workspace, request: Request):
+    return {"messages": [transactional_message(ws, message_id) for message_id in transactional_ids(ws)]}
+
+
+@route("GET", "transactional/{transactional_id}/contents", scope="transactional")
+def list_transactional_contents(ws: Workspace, request: Request):
+    message_id = int_path(request, "transactional_id")
+    if message_id not in transactional_ids(ws):
+        raise ApiError(404, "transactional message not found")
+    return {"contents": transactional_contents(ws, message_id)}
