@@ -10,6 +10,7 @@ from sandbox import expected_breadth
 from sandbox.resources import campaigns, newsletters, segments, workspaces
 from sandbox.resources import activities, messages
 from sandbox.resources import customers
+from sandbox.resources import metrics
 from sandbox.workspace import Workspace
 
 Records = List[Dict[str, Any]]
@@ -65,4 +66,5 @@ EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], Records]] = {
     **messages.EXPECTED,
     **activities.EXPECTED,
     **customers.EXPECTED,
+    **metrics.EXPECTED,
 }

@@ -20,6 +20,15 @@ from source_customerio.streams.campaigns import CampaignActions, Campaigns
 from source_customerio.streams.messaging import ReportingWebhooks, SenderIdentities, Snippets
 from source_customerio.streams.customers import customers_stream
 from source_customerio.streams.messages import Messages
+from source_customerio.streams.metrics import (
+    BroadcastActionMetrics,
+    BroadcastMetrics,
+    CampaignActionMetrics,
+    CampaignLinkMetrics,
+    CampaignMetrics,
+    NewsletterLinkMetrics,
+    NewsletterMetrics,
+)
 from source_customerio.streams.newsletters import NewsletterContents, Newsletters, NewsletterTestGroups
 from source_customerio.streams.segments import SegmentMembers, Segments, SegmentUsage
 from source_customerio.streams.transactional import TransactionalContents, TransactionalMessages
@@ -52,6 +61,13 @@ STREAM_CLASSES = (
     IpAddresses,
     Messages,
     customers_stream,  # a class per `customers.method`
+    CampaignMetrics,
+    CampaignActionMetrics,
+    CampaignLinkMetrics,
+    NewsletterMetrics,
+    NewsletterLinkMetrics,
+    BroadcastMetrics,
+    BroadcastActionMetrics,
 )
 
 

@@ -4,3 +4,4 @@ from sandbox.resources import campaigns, newsletters, segments, workspaces  # no
 from sandbox.resources import audience, broadcasts, info, messaging, transactional  # noqa: F401
 from sandbox.resources import customers, exports  # noqa: F401
 from sandbox.resources import activities, messages  # noqa: F401
+from sandbox.resources import metrics  # noqa: F401

@@ -1,0 +1,103 @@
+"""Metrics streams end to end against the sandbox: exact rows for each period length, and
+incremental syncs with the clock moved in between that read the new periods and re-read only the
+last complete period and the one that was current."""
+
+from typing import Any, Dict, List
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from airbyte_cdk.models import SyncMode
+
+from sandbox.resources import metrics as sandbox_metrics
+from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
+from sandbox.workspace import DAY, Knobs
+
+STREAMS = sorted(sandbox_metrics.EXPECTED_AT_SANDBOX_CLOCK)
+SMALL = Knobs(campaigns=4, newsletters=9, broadcasts=4)
+
+
+@pytest.fixture
+def sandbox_at_clock(make_sandbox, monkeypatch):
+    """A small sandbox whose clock is also the connector's (version 1 arrays end at "now")."""
+    server = make_sandbox(SMALL)
+    monkeypatch.setattr("source_customerio.windows.current_time", lambda: server.workspace.now)
+    return server
+
+
+def final_state(output) -> Dict[str, Any]:
+    return output.state_messages[-1].state.stream.stream_state.__dict__
+
+
+def latest_states(output) -> List[Any]:
+    """The last state message of each stream, to start the next sync from."""
+    latest = {message.state.stream.stream_descriptor.name: message.state for message in output.state_messages}
+    return list(latest.values())
+
+
+def sent_params(server, path_suffix: str) -> List[Dict[str, List[str]]]:
+    return [parse_qs(urlsplit(entry["path"]).query) for entry in server.stats.log if urlsplit(entry["path"]).path.endswith(path_suffix)]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"metrics": {"period": "hours"}}, {"metrics": {"period": "weeks"}}, {"metrics": {"period": "months"}, "start_date": "2026-03-15T00:00:00Z"}],
+    ids=["days-default", "hours", "weeks", "months-since-start-date"],
+)
+def test_full_refresh_of_every_metrics_stream_equals_sandbox_truth(sandbox_at_clock, options):
+    config = sandbox_config(sandbox_at_clock, **options)
+
+    output = read_streams(config, STREAMS)
+
+    got = records_by_stream(output)
+    assert not output.errors
+    for stream in STREAMS:
+        expected = sandbox_metrics.EXPECTED_AT_SANDBOX_CLOCK[stream](sandbox_at_clock.workspace, config)
+        assert expected, f"the sandbox should give {stream} rows"
+        assert canonical(got.get(stream, [])) == canonical(expected), stream
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_second_sync_after_two_days_reads_new_days_and_rereads_only_the_last_complete_and_then_current_day(sandbox_at_clock, stream):
+    config = sandbox_config(sandbox_at_clock)
+    ws = sandbox_at_clock.workspace
+    first = read_streams(config, [stream], SyncMode.incremental)
+    first_state = final_state(first)
+    last_complete_day = sandbox_metrics.last_periods(ws, 2, "days", sandbox_metrics.EST)[0]
+    assert first_state == {"period_start": last_complete_day}
+
+    ws.advance(2 * DAY)
+    sandbox_at_clock.stats.reset()
+    second = read_streams(config, [stream], SyncMode.incremental, state=latest_states(first))
+
+    rows = records_by_stream(second).get(stream, [])
+    expected = [row for row in sandbox_metrics.EXPECTED_AT_SANDBOX_CLOCK[stream](ws, config) if row["period_start"] >= last_complete_day]
+    assert canonical(rows) == canonical(expected)
+    assert sorted({row["period_start"] for row in rows}) == sandbox_metrics.last_periods(ws, 4, "days", sandbox_metrics.EST)
+    assert final_state(second) == {"period_start": sandbox_metrics.last_periods(ws, 2, "days", sandbox_metrics.EST)[0]}
+
+
+def test_version_2_asks_from_the_saved_period_and_version_1_for_the_steps_since_then(sandbox_at_clock):
+    config = sandbox_config(sandbox_at_clock)
+    first = read_streams(config, ["campaign_metrics", "newsletter_metrics"], SyncMode.incremental)
+    sandbox_at_clock.workspace.advance(DAY)
+    sandbox_at_clock.stats.reset()
+
+    read_streams(config, ["campaign_metrics", "newsletter_metrics"], SyncMode.incremental, state=latest_states(first))
+
+    saved = str(final_state(first)["period_start"])
+    now = str(sandbox_at_clock.workspace.now)
+    v2 = sent_params(sandbox_at_clock, "/metrics")
+    assert {(p["version"][0], p["res"][0], p["tz"][0], p["start"][0], p["end"][0]) for p in v2 if "version" in p} == {("2", "days", "America/New_York", saved, now)}
+    assert {(p["period"][0], p["steps"][0]) for p in v2 if "period" in p} == {("days", "3")}
+
+
+def test_a_sync_cut_before_its_last_parent_keeps_the_previous_state(sandbox_at_clock):
+    config = sandbox_config(sandbox_at_clock)
+    first = read_streams(config, ["newsletter_metrics"], SyncMode.incremental)
+    sandbox_at_clock.workspace.advance(3 * DAY)
+
+    second = read_streams(config, ["newsletter_metrics"], SyncMode.incremental, state=latest_states(first))
+
+    states = [message.state.stream.stream_state.__dict__ for message in second.state_messages]
+    assert states[:-2] == [final_state(first)] * (len(states) - 2)  # one per newsletter before the last
+    assert states[-1]["period_start"] > final_state(first)["period_start"]
