@@ -1,0 +1,54 @@
+"""End to end beyond EXPECTED: a key without a scope, pagination quirks seen from the server's side."""
+
+from airbyte_cdk.models import AirbyteStreamStatus, FailureType
+
+from sandbox.expected import EXPECTED
+from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
+from sandbox.workspace import Knobs
+from source_customerio.errors import FORBIDDEN_MESSAGE
+
+SCOPED_KEY = "sandbox-key-without-broadcasts"
+
+
+def requests_to(sandbox, path: str) -> list:
+    return [entry["path"] for entry in sandbox.stats.log if entry["path"].split("?")[0] == path]
+
+
+def test_given_key_without_a_scope_when_read_then_only_its_streams_fail_naming_the_scope(make_sandbox):
+    sandbox = make_sandbox(scoped_keys={SCOPED_KEY: {"broadcasts"}})
+    config = sandbox_config(sandbox, app_api_key=SCOPED_KEY)
+
+    output = read_streams(config, ["broadcasts", "snippets", "broadcast_actions", "ip_addresses"], expecting_exception=True)
+
+    got = records_by_stream(output)
+    assert set(got) == {"snippets", "ip_addresses"}
+    for stream in ("snippets", "ip_addresses"):
+        assert canonical(got[stream]) == canonical(EXPECTED[stream](sandbox.workspace, config))
+        assert output.get_stream_statuses(stream)[-1] == AirbyteStreamStatus.COMPLETE
+    failed = {error.trace.error.stream_descriptor.name: error.trace.error for error in output.errors if error.trace.error.stream_descriptor}
+    assert set(failed) == {"broadcasts", "broadcast_actions"}
+    for error in failed.values():
+        assert (error.message, error.failure_type) == (FORBIDDEN_MESSAGE, FailureType.config_error)
+        assert "scope does not include broadcasts" in error.internal_message  # the API's own words, for the logs
+    assert output.get_stream_statuses("broadcasts")[-1] == AirbyteStreamStatus.INCOMPLETE
+
+
+def test_given_next_after_last_sender_page_when_read_then_one_empty_page_ends_each_listing(make_sandbox):
+    sandbox = make_sandbox()  # 116 visible senders (pages of 100, 16), 14 hidden
+
+    output = read_streams(sandbox_config(sandbox), ["sender_identities"])
+
+    assert len(output.records) == 130
+    visible = [path for path in requests_to(sandbox, "/v1/sender_identities") if "hidden=false" in path]
+    hidden = [path for path in requests_to(sandbox, "/v1/sender_identities") if "hidden=true" in path]
+    assert (len(visible), len(hidden)) == (3, 2)
+
+
+def test_given_exactly_one_full_page_of_bounces_when_read_then_null_page_past_the_end_stops_it(make_sandbox):
+    sandbox = make_sandbox(Knobs(suppressions=1000))
+    config = sandbox_config(sandbox)
+
+    output = read_streams(config, ["esp_suppressions"])
+
+    assert canonical(records_by_stream(output)["esp_suppressions"]) == canonical(EXPECTED["esp_suppressions"](sandbox.workspace, config))
+    assert [path.split("?")[1] for path in requests_to(sandbox, "/v1/esp/suppression/bounces")] == ["limit=1000&offset=0", "limit=1000&offset=1000"]
