@@ -1,6 +1,7 @@
 """Reading one stream through the real entrypoint, and the matrix of cases every stream passes."""
 
-from typing import Any, Optional, Tuple
+import functools
+from typing import Any, Callable, Optional, Tuple
 from unittest.mock import call, patch
 
 from airbyte_cdk.models import FailureType, SyncMode
@@ -23,6 +24,20 @@ BACKOFF_CLOCK = "airbyte_cdk.sources.streams.http.rate_limiting.time"
 def read_stream(stream: str, config: dict, sync_mode: SyncMode = SyncMode.full_refresh, state: Optional[list] = None, expecting_exception: bool = False) -> EntrypointOutput:
     catalog = CatalogBuilder().with_stream(stream, sync_mode).build()
     return read(SourceCustomerio(), config, catalog, state, expecting_exception)
+
+
+def fresh_http_mocker(test: Callable) -> Callable:
+    """`@HttpMocker()` for tests inherited by several classes.
+
+    A decorator instance keeps its matchers after a test, so one shared by every class using the
+    matrix would see other classes' requests as "already mocked"; this makes a mocker per run.
+    """
+
+    @functools.wraps(test)
+    def run(self: Any) -> Any:
+        return HttpMocker()(test)(self)
+
+    return run
 
 
 def first_error(output: EntrypointOutput) -> Tuple[str, FailureType]:
@@ -65,7 +80,7 @@ class StreamMatrix:
     def two_records_page(self) -> HttpResponseBuilder:
         return self.page().with_record(self.record().with_id(self.first_id)).with_record(self.record().with_id(self.second_id))
 
-    @HttpMocker()
+    @fresh_http_mocker
     def test_given_one_page_when_read_then_its_records_are_emitted(self, http_mocker: HttpMocker) -> None:
         self.given_parents(http_mocker)
         http_mocker.get(self.request().build(), self.two_records_page().build())
@@ -75,7 +90,7 @@ class StreamMatrix:
         assert self.ids(output) == [self.first_id, self.second_id]
         assert not output.errors
 
-    @HttpMocker()
+    @fresh_http_mocker
     def test_given_empty_page_when_read_then_no_records(self, http_mocker: HttpMocker) -> None:
         self.given_parents(http_mocker)
         http_mocker.get(self.request().build(), self.page().build())
@@ -85,7 +100,7 @@ class StreamMatrix:
         assert output.records == []
         assert not output.errors
 
-    @HttpMocker()
+    @fresh_http_mocker
     def test_given_401_when_read_then_config_error_with_our_message(self, http_mocker: HttpMocker) -> None:
         self.given_parents(http_mocker)
         http_mocker.get(self.request().build(), error_response(401))
@@ -95,7 +110,7 @@ class StreamMatrix:
         assert output.records == []
         assert first_error(output) == (UNAUTHORIZED_MESSAGE, FailureType.config_error)
 
-    @HttpMocker()
+    @fresh_http_mocker
     def test_given_403_when_read_then_config_error_names_key_scope(self, http_mocker: HttpMocker) -> None:
         self.given_parents(http_mocker)
         http_mocker.get(self.request().build(), error_response(403))
@@ -105,7 +120,7 @@ class StreamMatrix:
         assert output.records == []
         assert first_error(output) == (FORBIDDEN_MESSAGE, FailureType.config_error)
 
-    @HttpMocker()
+    @fresh_http_mocker
     def test_given_429_with_retry_after_when_read_then_waits_that_long_and_succeeds(self, http_mocker: HttpMocker) -> None:
         self.given_parents(http_mocker)
         http_mocker.get(self.request().build(), [error_response(429, {"Retry-After": "7"}), self.two_records_page().build()])
@@ -116,7 +131,7 @@ class StreamMatrix:
         assert self.ids(output) == [self.first_id, self.second_id]
         assert clock.sleep.call_args_list == [call(7.0)]
 
-    @HttpMocker()
+    @fresh_http_mocker
     def test_given_500_when_read_then_retried_and_succeeds(self, http_mocker: HttpMocker) -> None:
         self.given_parents(http_mocker)
         http_mocker.get(self.request().build(), [error_response(500), self.two_records_page().build()])
@@ -128,7 +143,7 @@ class StreamMatrix:
         assert clock.sleep.call_args_list == [call(1.5)]  # the first exponential step, 0.5 s, plus the CDK's second
         assert not output.errors
 
-    @HttpMocker()
+    @fresh_http_mocker
     def test_given_eu_region_when_read_then_eu_host_is_called(self, http_mocker: HttpMocker) -> None:
         self.given_parents(http_mocker, region="EU")
         http_mocker.get(self.request(region="EU").build(), self.two_records_page().build())
