@@ -6,6 +6,7 @@ from typing import Any, Dict, List
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from airbyte_cdk.models import SyncMode
 
 from sandbox.resources import metrics as sandbox_metrics
@@ -13,7 +14,7 @@ from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_
 from sandbox.workspace import DAY, Knobs
 
 STREAMS = sorted(sandbox_metrics.EXPECTED_AT_SANDBOX_CLOCK)
-SMALL = Knobs(campaigns=4, newsletters=9, broadcasts=4)
+SMALL = Knobs(campaigns=3, newsletters=9, broadcasts=4)  # campaign 3's action ids come as strings
 
 
 @pytest.fixture
@@ -40,8 +41,13 @@ def sent_params(server, path_suffix: str) -> List[Dict[str, List[str]]]:
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"metrics": {"period": "hours"}}, {"metrics": {"period": "weeks"}}, {"metrics": {"period": "months"}, "start_date": "2026-03-15T00:00:00Z"}],
-    ids=["days-default", "hours", "weeks", "months-since-start-date"],
+    [
+        {},
+        {"metrics": {"period": "hours"}, "start_date": "2026-10-30T07:30:00Z"},
+        {"metrics": {"period": "weeks"}},
+        {"metrics": {"period": "months"}, "start_date": "2026-03-15T00:00:00Z"},
+    ],
+    ids=["days-default", "hours-since-start-date", "weeks", "months-since-start-date"],
 )
 def test_full_refresh_of_every_metrics_stream_equals_sandbox_truth(sandbox_at_clock, options):
     config = sandbox_config(sandbox_at_clock, **options)
@@ -91,7 +97,7 @@ def test_version_2_asks_from_the_saved_period_and_version_1_for_the_steps_since_
     assert {(p["period"][0], p["steps"][0]) for p in v2 if "period" in p} == {("days", "3")}
 
 
-def test_a_sync_cut_before_its_last_parent_keeps_the_previous_state(sandbox_at_clock):
+def test_a_sync_cut_before_its_last_parent_resumes_from_the_previous_state(sandbox_at_clock):
     config = sandbox_config(sandbox_at_clock)
     first = read_streams(config, ["newsletter_metrics"], SyncMode.incremental)
     sandbox_at_clock.workspace.advance(3 * DAY)
@@ -99,5 +105,29 @@ def test_a_sync_cut_before_its_last_parent_keeps_the_previous_state(sandbox_at_c
     second = read_streams(config, ["newsletter_metrics"], SyncMode.incremental, state=latest_states(first))
 
     states = [message.state.stream.stream_state.__dict__ for message in second.state_messages]
-    assert states[:-2] == [final_state(first)] * (len(states) - 2)  # one per newsletter before the last
-    assert states[-1]["period_start"] > final_state(first)["period_start"]
+    new_state = {"period_start": sandbox_metrics.last_periods(sandbox_at_clock.workspace, 2, "days", sandbox_metrics.EST)[0]}
+    # One checkpoint per newsletter: the old state until the last newsletter is read, then the new one.
+    assert states == [final_state(first)] * (SMALL.newsletters - 1) + [new_state]
+
+
+@pytest.mark.parametrize(
+    "path, params, status",
+    [
+        ("campaigns/1/metrics", {"res": "days", "start": 0, "end": 86400}, 400),
+        ("campaigns/1/metrics", {"version": "2", "res": "fortnights", "start": 0, "end": 86400}, 400),
+        ("campaigns/1/metrics", {"version": "2", "res": "daily"}, 400),
+        ("campaigns/1/metrics", {"version": "2", "res": "daily", "start": 0, "end": 11 * 365 * DAY}, 400),
+        ("campaigns/1/metrics", {"version": "2", "res": "daily", "tz": "Mars/Olympus", "start": 0, "end": DAY}, 400),
+        ("campaigns/1/metrics", {"version": "2", "res": "daily", "tz": "UTC", "start": 0, "end": DAY}, 200),
+        ("campaigns/1/metrics", {"version": "1", "period": "months", "steps": 121}, 400),
+        ("newsletters/1/metrics", {"period": "months", "steps": 121}, 200),
+        ("newsletters/1/metrics", {"period": "days", "steps": 46}, 400),
+        ("newsletters/1/metrics/links", {"period": "hours", "steps": 1}, 400),
+        ("broadcasts/1/actions/5010/metrics", {"period": "weeks", "steps": 12}, 200),
+    ],
+    ids=["no-version", "unknown-res", "v2-without-window", "v2-over-10-years", "unknown-zone", "v2-ok", "v1-campaign-months-cap", "newsletter-months-cap", "days-cap", "at-least-2-steps", "v1-ok"],
+)
+def test_sandbox_enforces_the_documented_metrics_params(sandbox, path, params, status):
+    response = requests.get(f"{sandbox.url}/v1/{path}", params=params, headers={"Authorization": f"Bearer {sandbox.app_key}"}, timeout=10)
+
+    assert response.status_code == status, response.text
