@@ -71,11 +71,10 @@ class Period:
 
 def read_from(period: Period, now: int, max_periods: int, bounds: Iterable[Optional[int]]) -> int:
     """The first period to read: the latest of `bounds` (saved cursor, start date, parent creation),
-    never further back than the API reaches (`max_periods` ending with the current one), never after now."""
-    current = period.floor(now)
-    earliest = period.shift(current, -(max_periods - 1))
-    known = [period.floor(bound) for bound in bounds if isinstance(bound, int)]
-    return min(max([earliest, *known]), current)
+    never further back than the API reaches (`max_periods` ending with the current one). After the
+    current period (a saved cursor from the future) it means there is nothing to read."""
+    earliest = period.shift(period.floor(now), -(max_periods - 1))
+    return max([earliest, *(period.floor(bound) for bound in bounds if isinstance(bound, int))])
 
 
 @dataclass(frozen=True)

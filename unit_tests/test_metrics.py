@@ -81,8 +81,8 @@ class TestReadFrom:
     def test_given_bounds_older_than_the_reach_then_the_reach_wins(self):
         assert read_from(DAYS, self.now, 45, (ts("2020-01-01T00:00:00Z"), None, None)) == DAYS.shift(self.today, -44)
 
-    def test_given_a_saved_period_after_now_then_the_current_period(self):
-        assert read_from(DAYS, self.now, 45, (self.now + 10 * 86400, None, None)) == self.today
+    def test_given_a_saved_period_after_now_then_after_the_current_period(self):
+        assert read_from(DAYS, self.now, 45, (self.now + 10 * 86400, None, None)) == DAYS.shift(self.today, 10)
 
 
 class TestMetricsApi:

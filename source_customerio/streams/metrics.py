@@ -53,15 +53,17 @@ class MetricsStream(CustomerioStream, ABC):
 
     def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         now = windows.current_time()
+        current = self.period.floor(now)
         saved = stream_state.get(self.cursor_field) if sync_mode == SyncMode.incremental else None
-        parents = self.context.parents.records(self.parent, self.context)
-        for index, parent in enumerate(parents):
-            bounds = (saved, self.context.config.start_date, parent.get("created"))
-            stream_slice: Dict[str, Any] = {name: parent.get(field) for name, field in self.parent_ids.items()}
-            stream_slice["since"] = read_from(self.period, now, self.api.max_periods[self.period.unit], bounds)
-            if index == len(parents) - 1:
-                stream_slice["checkpoint"] = self.period.shift(self.period.floor(now), -1)
-            yield stream_slice
+        reach = self.api.max_periods[self.period.unit]
+        slices: List[Dict[str, Any]] = []
+        for parent in self.context.parents.records(self.parent, self.context):
+            since = read_from(self.period, now, reach, (saved, self.context.config.start_date, parent.get("created")))
+            if since <= current:  # else the saved period is in the future: nothing to read
+                slices.append({**{name: parent.get(field) for name, field in self.parent_ids.items()}, "since": since})
+        if slices:
+            slices[-1]["checkpoint"] = self.period.shift(current, -1)
+        return slices
 
     def slice_complete(self, stream_slice: Mapping[str, Any]) -> None:
         # Only the last slice carries the new cursor: an interrupted sync keeps the old one.

@@ -123,6 +123,16 @@ class CampaignMetricsTest(TestCase):
         assert [(row["period_start"], row["sent"]) for row in rows(output)] == [(YESTERDAY, 5), (TODAY, 6)]
 
     @HttpMocker()
+    def test_given_a_state_in_the_future_when_read_then_no_metrics_request_and_the_state_is_kept(self, http_mocker: HttpMocker) -> None:
+        given_campaigns(http_mocker, (1, CREATED))
+        future = ts("2100-01-01T00:00:00+00:00")
+
+        output = read("campaign_metrics", state={"period_start": future})
+
+        assert rows(output) == []
+        assert final_state(output) == {"period_start": future}
+
+    @HttpMocker()
     def test_given_403_when_read_then_config_error_names_the_key_scope(self, http_mocker: HttpMocker) -> None:
         given_campaigns(http_mocker, (1, CREATED))
         http_mocker.get(version_2("campaigns/1/metrics", CREATED_DAY).build(), error_response(403))
