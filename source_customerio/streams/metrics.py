@@ -3,6 +3,8 @@
 Incremental on `period_start`. The state is the start of the last period that was complete when the
 previous sync began; a sync reads from there, so it reads that period and the then-current one
 again (late events still change them) and moves the state only after its last parent is read.
+A saved period in the future reads nothing. Each parent is read from its creation (and from
+`start_date`), as far back as the API reaches: 10 years with version 2, the `steps` caps with version 1.
 """
 
 from abc import ABC
