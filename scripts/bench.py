@@ -26,6 +26,7 @@ import platform
 import pstats
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -114,6 +115,7 @@ class Measurement:
     cpu_seconds: float
     peak_rss_mb: float
     max_in_flight: int
+    baseline: bool = False  # measured with the --baseline revision's package: shown, not checked
 
     @property
     def efficiency(self) -> float:
@@ -194,15 +196,17 @@ finally:
 """
 
 
-def run_connector(args: List[str], workdir: Path, files: Mapping[str, Any], profile_to: Optional[Path] = None) -> "ConnectorRun":
+def run_connector(args: List[str], workdir: Path, files: Mapping[str, Any], profile_to: Optional[Path] = None, package_root: Optional[Path] = None) -> "ConnectorRun":
+    """Run the console script; `package_root` puts another copy of source_customerio first on the path."""
     for name, content in files.items():
         (workdir / name).write_text(json.dumps(content))
     command = [str(CONNECTOR), *args]
     if profile_to:
         command = [sys.executable, "-c", PROFILED_RUN, str(profile_to), *command]
+    env = {**os.environ, "PYTHONPATH": str(package_root)} if package_root else None
     with open(workdir / "stderr.log", "wb") as stderr:
         started = time.monotonic()
-        process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=stderr, bufsize=1 << 20)
+        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=stderr, bufsize=1 << 20)
         run = ConnectorRun()
         for line in process.stdout:
             run.take(line)
@@ -239,21 +243,37 @@ class ConnectorRun:
             self.errors.append(message["trace"]["error"]["message"])
 
 
+def export_package(revision: str, into: Path) -> None:
+    """source_customerio as committed at `revision`, to measure before and after a change in one run."""
+    archive = subprocess.run(["git", "archive", "--format=tar", revision, "source_customerio"], cwd=REPO, capture_output=True, check=True).stdout
+    into.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into)
+
+
 class Bench:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, baseline: Optional[str] = None):
         self.workdir = workdir
+        self.baseline = baseline
         self._catalog: Optional[Dict[str, Any]] = None
+        self._baseline_root = workdir / "baseline"
+        if baseline:
+            export_package(baseline, self._baseline_root)
 
     def catalog(self, sandbox: SandboxProcess) -> Dict[str, Any]:
         if self._catalog is None:
             self._catalog = run_connector(["discover", "--config", "config.json"], self.workdir, {"config.json": connector_config(sandbox)}).catalog
         return self._catalog
 
-    def sync(self, sandbox: SandboxProcess, stream: str, label: str, profile_to: Optional[Path] = None, **config: Any) -> Measurement:
+    def sync(self, sandbox: SandboxProcess, stream: str, label: str, profile_to: Optional[Path] = None, baseline: bool = False, **config: Any) -> Measurement:
+        """One read of `stream`; `baseline` runs the package of the --baseline revision instead."""
         config = {**sandbox.scenario.config, **config}
         files = {"config.json": connector_config(sandbox, **config), "catalog.json": configured_catalog(self.catalog(sandbox), stream)}
+        if baseline:
+            label = f"{label}, {self.baseline}"
         sandbox.control("reset_stats")
-        run = run_connector(["read", "--config", "config.json", "--catalog", "catalog.json"], self.workdir, files, profile_to)
+        package_root = self._baseline_root if baseline else None
+        run = run_connector(["read", "--config", "config.json", "--catalog", "catalog.json"], self.workdir, files, profile_to, package_root)
         stats = sandbox.control("stats")
         api_routes = {route: count for route, count in stats["by_route"].items() if not route.startswith("/_sandbox/")}
         measurement = Measurement(
@@ -266,6 +286,7 @@ class Bench:
             cpu_seconds=run.cpu_seconds,
             peak_rss_mb=run.peak_rss_mb,
             max_in_flight=stats["max_in_flight"],
+            baseline=baseline,
         )
         print(f"  {label:<24} {stream:<18} {measurement.requests:>6} req {measurement.records:>9} rec {measurement.wall_seconds:7.1f} s", flush=True)
         return measurement
@@ -322,12 +343,17 @@ Report = Tuple[str, List[str]]  # a markdown section, and one line per target ch
 
 
 def rate_floor(bench: Bench, scenario: Scenario) -> Report:
+    runs = []
     with SandboxProcess(scenario) as sandbox:
-        runs = [bench.sync(sandbox, stream, "concurrent (default)") for stream in scenario.streams]
+        for stream in scenario.streams:
+            runs.append(bench.sync(sandbox, stream, "concurrent (default)"))
+            if bench.baseline:
+                runs.append(bench.sync(sandbox, stream, "concurrent (default)", baseline=True))
     targets = [
         f"- {m.stream}: efficiency {m.efficiency:.2f} with {m.throttled_share:.1%} 429s (target ≥ {MIN_EFFICIENCY} with ≤ {MAX_THROTTLED_SHARE:.0%}): "
         f"{verdict(m.efficiency >= MIN_EFFICIENCY and m.throttled_share <= MAX_THROTTLED_SHARE)}"
         for m in runs
+        if not m.baseline
     ]
     return section(scenario, runs), targets
 
@@ -350,14 +376,16 @@ def cpu(bench: Bench, scenario: Scenario) -> Report:
     profiled_stream = scenario.streams[0]
     with SandboxProcess(scenario) as sandbox, tempfile.TemporaryDirectory() as tmp:
         for stream in scenario.streams:
-            runs.append(bench.sync(sandbox, stream, "concurrent (default)"))
-            runs.append(bench.sync(sandbox, stream, "concurrency 1", max_concurrent_requests=1))
+            for baseline in (False, True) if bench.baseline else (False,):
+                runs.append(bench.sync(sandbox, stream, "concurrent (default)", baseline=baseline))
+                runs.append(bench.sync(sandbox, stream, "concurrency 1", baseline=baseline, max_concurrent_requests=1))
         profile_path = Path(tmp) / "read.prof"
         bench.sync(sandbox, profiled_stream, "cProfile, concurrency 1", profile_to=profile_path, max_concurrent_requests=1)
         profile = profile_summary(profile_path)
     targets = [
         f"- {m.stream} ({m.label}): {m.records_per_cpu_second:,.0f} records per CPU-second (target ≥ {MIN_RECORDS_PER_CPU_SECOND:,}): {verdict(m.records_per_cpu_second >= MIN_RECORDS_PER_CPU_SECOND)}"
         for m in runs
+        if not m.baseline
     ]
     text = f"{section(scenario, runs)}\n\n### Where the CPU goes: cProfile of a sequential {profiled_stream} read, top functions by own time\n\n```\n{profile}\n```"
     return text, targets
@@ -382,6 +410,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller workspaces, about 1–2 minutes")
     parser.add_argument("--only", choices=("rate_floor", "speed_up", "cpu", "memory"), action="append", help="run only these scenarios (repeatable)")
+    parser.add_argument("--baseline", metavar="REVISION", help="also run the rate-floor and CPU syncs with source_customerio as committed at REVISION (before/after in one run)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="the markdown report (default bench/RESULTS.md)")
     options = parser.parse_args()
     mode = "quick" if options.quick else "full"
@@ -392,7 +421,7 @@ def main() -> None:
     targets: List[str] = []
 
     with tempfile.TemporaryDirectory(prefix="customerio-bench-") as tmp:
-        bench = Bench(Path(tmp))
+        bench = Bench(Path(tmp), options.baseline)
         facts = machine_facts(bench.start_up_seconds())
         for name, run_scenario in (("rate_floor", rate_floor), ("speed_up", speed_up), ("cpu", cpu), ("memory", memory)):
             if name not in chosen:
@@ -405,6 +434,7 @@ def main() -> None:
 
     elapsed = datetime.datetime.now(datetime.timezone.utc) - started
     command = "scripts/bench.py" + (" --quick" if options.quick else "") + "".join(f" --only {name}" for name in options.only or ())
+    command += f" --baseline {options.baseline}" if options.baseline else ""
     report = "\n\n".join(
         [
             "# Throughput benchmark",

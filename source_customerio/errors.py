@@ -6,7 +6,7 @@ import math
 import time
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from typing import Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -87,14 +87,25 @@ def unreachable_message(error: requests.RequestException) -> str:
 
 
 def is_complete_json(response: requests.Response) -> bool:
-    """True when a JSON response's body parses; other content types are left alone."""
-    if "json" not in response.headers.get("Content-Type", "json"):
+    """True when a JSON response's body parses; other content types and empty bodies are left alone."""
+    if "json" not in response.headers.get("Content-Type", "json") or not response.content:
         return True
     try:
-        json.loads(response.content or b"null")
+        json_body(response)
     except ValueError:
         return False
     return True
+
+
+_PARSED_JSON = "_customerio_parsed_json"
+
+
+def json_body(response: requests.Response) -> Any:
+    """The response's JSON, parsed once and kept on the response: the error handler, parse_response
+    and next_page_token all read it, and parsing a page of 1000 messages takes milliseconds."""
+    if _PARSED_JSON not in response.__dict__:
+        response.__dict__[_PARSED_JSON] = json.loads(response.content)
+    return response.__dict__[_PARSED_JSON]
 
 
 def retry_after_seconds(response: requests.Response) -> Optional[float]:

@@ -21,7 +21,7 @@ from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
 from source_customerio.config import ConnectorConfig, StateError
-from source_customerio.errors import CustomerioErrorHandler, RetryAfterBackoff
+from source_customerio.errors import CustomerioErrorHandler, RetryAfterBackoff, json_body
 from source_customerio.pagination import next_cursor, sent_cursor
 from source_customerio.prefetch import OrderedPrefetcher
 
@@ -104,12 +104,13 @@ class CustomerioStream(HttpStream, ABC):
     def parse_response(self, response: requests.Response, *, stream_state=None, stream_slice=None, next_page_token=None, **kwargs) -> Iterable[Mapping[str, Any]]:
         if response.status_code == 404:  # a parent that vanished mid-sync (ignored by the error table)
             return
-        stream_slice = stream_slice or {}
-        for record in self.extract_records(response.json()):
-            for name in self.carried_slice_fields:
+        stream_slice, stream_state = stream_slice or {}, stream_state or {}
+        carried_fields = self.carried_slice_fields  # a property on substreams: read once per page, not per record
+        for record in self.extract_records(json_body(response)):
+            for name in carried_fields:
                 if record.get(name) is None:
                     record[name] = stream_slice[name]
-            if self.keep(record, stream_state or {}):
+            if self.keep(record, stream_state):
                 yield self.transform(record)
 
     def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
@@ -185,7 +186,7 @@ class CursorPaginatedStream(CustomerioStream, ABC):
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         if response.status_code != 200:
             return None
-        body = response.json()
+        body = json_body(response)
         cursor = next_cursor(body, sent_cursor(response.request.url), len(self.extract_records(body)))
         return {"start": cursor} if cursor else None
 
