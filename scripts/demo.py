@@ -28,17 +28,25 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import airbyte as ab  # noqa: E402
+import pendulum  # noqa: E402
 from airbyte.caches import DuckDBCache  # noqa: E402
 from airbyte.exceptions import PyAirbyteError  # noqa: E402
 
 from sandbox.server import Sandbox, Settings  # noqa: E402
-from sandbox.workspace import Knobs  # noqa: E402
+from sandbox.workspace import DAY, DEFAULT_NOW, Knobs  # noqa: E402
 
 CONNECTOR = Path(sys.executable).parent / "source-customerio"
-CACHE_DIR = REPO / ".cache"
+DEFAULT_CACHE_DIR = REPO / ".cache"
 
-# A mid-sized workspace: enough pages and parents to show paging and substreams at work.
-DEMO_KNOBS = Knobs(campaigns=40, segments=20, newsletters=600, people=20000)
+# A small real workspace: enough pages and parents to show paging, substreams and windows at work,
+# few enough parents that the per-parent streams (actions, contents, metrics) finish in about a
+# minute at the connector's 10 requests per second.
+DEMO_KNOBS = Knobs(
+    campaigns=8, segments=12, newsletters=30, people=1500, messages=20000, activities=3000, broadcasts=6,
+    transactional_messages=6, objects=30, suppressions=1100,
+)
+# Where the sandbox's message history starts: a start_date there reads every message in fewer windows.
+DEMO_START_DATE = pendulum.from_timestamp(DEFAULT_NOW - DEMO_KNOBS.message_history_days * DAY).to_iso8601_string()
 
 
 @contextmanager
@@ -46,7 +54,8 @@ def sandbox_target(rate_limit: Optional[float], latency_ms: float) -> Iterator[T
     settings = Settings(rate_limit=rate_limit, latency_ms=latency_ms)
     with Sandbox(DEMO_KNOBS, settings) as server:
         limit = f"{rate_limit:g} req/s" if rate_limit else "no rate limit"
-        yield f"the sandbox at {server.url} ({limit}, {latency_ms:g} ms latency)", {"app_api_key": server.app_key, "api_url": server.url}
+        config = {"app_api_key": server.app_key, "api_url": server.url, "start_date": DEMO_START_DATE}
+        yield f"the sandbox at {server.url} ({limit}, {latency_ms:g} ms latency)", config
 
 
 @contextmanager
@@ -59,16 +68,16 @@ def workspace_target(api_key: str) -> Iterator[Tuple[str, Dict[str, Any]]]:
     yield f"your Customer.io workspace ({'via ' + api_url if api_url else 'region ' + region})", config
 
 
-def sync(config: Dict[str, Any], cache_name: str) -> Tuple[Dict[str, int], float, Path]:
-    """Check, then read every stream into `.cache/<cache_name>.duckdb`; return rows per stream and seconds."""
+def sync(config: Dict[str, Any], cache_dir: Path, cache_name: str) -> Tuple[Dict[str, int], float, Path]:
+    """Check, then read every stream into `<cache_dir>/<cache_name>.duckdb`; return rows per stream and seconds."""
     started = time.monotonic()
     source = ab.get_source("source-customerio", config=config, local_executable=CONNECTOR)
     source.check()
     source.select_all_streams()
-    db_path = CACHE_DIR / f"{cache_name}.duckdb"
-    cache = DuckDBCache(db_path=db_path, cache_dir=CACHE_DIR / cache_name)
-    # Full refresh every time: the demo shows the whole workspace, not the changes since the last run.
-    result = source.read(cache=cache, force_full_refresh=True)
+    db_path = cache_dir / f"{cache_name}.duckdb"
+    cache = DuckDBCache(db_path=db_path, cache_dir=cache_dir / cache_name)
+    # Full refresh into fresh tables every time: the demo shows the whole workspace as read now.
+    result = source.read(cache=cache, write_strategy="replace", force_full_refresh=True)
     rows = {name: len(dataset) for name, dataset in result.streams.items()}
     for name in source.get_selected_streams():
         rows.setdefault(name, 0)
@@ -86,13 +95,15 @@ def report(rows: Dict[str, int], seconds: float, db_path: Path) -> None:
     print(f"{'-' * width}  {'-' * 9}")
     print(f"{'total':<{width}}  {total:>9,}")
     print()
-    print(f"{len(rows)} streams, {total:,} rows in {seconds:.1f} s ({total / seconds:,.0f} rows/s), into {db_path.relative_to(REPO)}")
+    where = db_path.relative_to(REPO) if db_path.is_relative_to(REPO) else db_path
+    print(f"{len(rows)} streams, {total:,} rows in {seconds:.1f} s ({total / seconds:,.0f} rows/s), into {where}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate-limit", type=float, default=None, help="sandbox only: requests per second before 429 (Customer.io's is 10)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="sandbox only: added latency per request")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="where the DuckDB file goes (default .cache/)")
     args = parser.parse_args()
 
     api_key = os.environ.get("CUSTOMERIO_APP_API_KEY", "").strip()
@@ -100,7 +111,7 @@ def main() -> int:
     with target as (description, config):
         print(f"Syncing every stream of {description} through PyAirbyte into DuckDB ...", flush=True)
         try:
-            rows, seconds, db_path = sync(config, "demo-workspace" if api_key else "demo-sandbox")
+            rows, seconds, db_path = sync(config, args.cache_dir.resolve(), "demo-workspace" if api_key else "demo-sandbox")
         except PyAirbyteError as error:
             # The connector's own reason (secrets masked by the CDK), not PyAirbyte's full text,
             # which quotes the connector's log.
