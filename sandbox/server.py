@@ -91,13 +91,13 @@ class Stats:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
-    def end(self, method: str, path: str, route_name: str, status: int, auth: Optional[str]) -> None:
+    def end(self, region: str, method: str, path: str, route_name: str, status: int, auth: Optional[str]) -> None:
         with self._lock:
             self.in_flight -= 1
             self.by_status[status] += 1
             self.by_route[route_name] += 1
             if len(self.log) < 200000:
-                self.log.append({"method": method, "path": path, "status": status, "authorization": auth, "at": time.time()})
+                self.log.append({"region": region, "method": method, "path": path, "status": status, "authorization": auth, "at": time.time()})
 
     def count_chaos(self, kind: str) -> None:
         with self._lock:
@@ -325,7 +325,7 @@ def _make_handler(sandbox: Sandbox, region: str) -> type:
             except Exception as error:  # a sandbox bug must look like a 500, not a hang
                 response = Response(500, {"meta": {"error": f"sandbox error: {error!r}"}})
             status = HANGUP_STATUS if hangup else response.status
-            sandbox.stats.end(self.command, self.path, route_name, status, self.headers.get("Authorization"))
+            sandbox.stats.end(region, self.command, self.path, route_name, status, self.headers.get("Authorization"))
             if hangup:
                 self._hang_up(hangup.after_seconds)
             else:

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
@@ -12,9 +13,18 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder, ConfiguredAirbyteSt
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
 
 from sandbox.server import Sandbox
+from sandbox.workspace import DAY, DEFAULT_NOW, Knobs
 from source_customerio import SourceCustomerio
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Small enough that a sync of every stream takes seconds at the connector's 10 requests per second,
+# yet every stream has records, and messages span more than one 30-day window. For tests that run
+# many whole syncs (faults, restarts, secrets); pair it with `small_config`.
+SMALL_KNOBS = Knobs(
+    campaigns=3, segments=3, newsletters=4, people=40, messages=120, message_history_days=60, activities=150,
+    broadcasts=2, transactional_messages=2, sender_identities=5, objects=6, suppressions=30, export_pending_polls=0,
+)
 
 
 def sandbox_config(sandbox: Sandbox, **overrides: Any) -> Dict[str, Any]:
@@ -22,6 +32,12 @@ def sandbox_config(sandbox: Sandbox, **overrides: Any) -> Dict[str, Any]:
     config: Dict[str, Any] = {"app_api_key": sandbox.app_key, "api_url": sandbox.url, "request_timeout_seconds": 10}
     config.update(overrides)
     return config
+
+
+def small_config(sandbox: Sandbox, **overrides: Any) -> Dict[str, Any]:
+    """`sandbox_config` starting at SMALL_KNOBS' message history, so messages read only a few windows."""
+    start = datetime.fromtimestamp(DEFAULT_NOW - SMALL_KNOBS.message_history_days * DAY, timezone.utc)
+    return sandbox_config(sandbox, start_date=start.strftime("%Y-%m-%dT%H:%M:%SZ"), **overrides)
 
 
 def discovered_streams(config: Mapping[str, Any]) -> Dict[str, Any]:
