@@ -11,7 +11,7 @@ from airbyte_cdk.models import SyncMode
 
 import source_customerio.errors
 from sandbox.server import Settings
-from sandbox.testing import read_streams, sandbox_config
+from sandbox.testing import read_streams, records_by_stream, sandbox_config
 from sandbox.workspace import Knobs
 
 # The sandbox's messages span the two years before its clock; 30 000 of them put about 1200 into
@@ -56,6 +56,22 @@ def test_several_requests_in_flight_never_exceed_the_shared_budget(make_sandbox)
     assert stats["requests"] > 50
     assert stats["max_in_flight"] > 1
     assert stats["by_status"].get("429", 0) == 0
+
+
+@pytest.mark.parametrize("with_state", [False, True], ids=["first-sync", "with-saved-cursor"])
+def test_a_list_that_a_substream_read_is_not_requested_again(make_sandbox, with_state):
+    server = make_sandbox()
+    config = sandbox_config(server)
+    first = read_streams(config, ["campaigns"], SyncMode.incremental)
+    state = [first.state_messages[-1].state] if with_state else None
+    alone = read_streams(config, ["campaigns"], SyncMode.incremental, state)
+    server.stats.reset()
+
+    after_substream = read_streams(config, ["campaign_actions", "campaigns"], SyncMode.incremental, state)
+
+    assert server.stats.snapshot()["by_route"]["campaigns"] == 1
+    assert records_by_stream(after_substream)["campaigns"] == records_by_stream(alone)["campaigns"]
+    assert stream_states(after_substream)[-1] == stream_states(alone)[-1]
 
 
 def test_every_response_is_parsed_once(sandbox, config, monkeypatch):

@@ -1,7 +1,10 @@
 """Throughput benchmark: the installed connector syncs against the sandbox, each in its own process.
 
-    make bench                     full mode (several minutes on 2 cores)
-    .venv/bin/python scripts/bench.py --quick      smaller workspaces, about 1–2 minutes
+    make bench                                        full mode, about 10 minutes on 2 cores
+    .venv/bin/python scripts/bench.py --quick         smaller workspaces, about 2 minutes
+    ... --only cpu --only memory                      some scenarios only
+    ... --baseline <git revision>                     also run the rate-floor and CPU syncs with the
+                                                      package as committed then: before/after in one run
 
 Scenarios (issue 6):
 - rate floor: 10 req/s and 150 ms latency. Per stream: requests, records, wall seconds, rate-floor
@@ -65,40 +68,45 @@ class Scenario:
 
 # The sandbox's messages span the two years before its clock (2026-11-01); a start_date there
 # keeps the backfill from walking 2012–2024 in empty 30-day windows (about 150 requests).
-MESSAGES_CONFIG = {"start_date": "2024-11-01T00:00:00Z"}
+# Activities are read one series (a chain of 100-per-page cursors) per configured type.
+SYNC_CONFIG = {
+    "start_date": "2024-11-01T00:00:00Z",
+    "activities": {"types": ["event", "page", "attribute_change", "sent_email", "opened_email", "sent_push"]},
+}
 
 # Sizes make every stream request-bound where it can be: campaign_actions reads each campaign's
 # actions (1–23, 10 per page), segment_members one page per small segment, messages 1000 per page
-# in 30-day windows; newsletters is one chain of 100-per-page cursors (latency-bound by nature).
+# in 30-day windows, activities one chain per type; newsletters is a single chain of 100-per-page
+# cursors, so latency, not the budget, bounds it.
 MODES: Dict[str, Dict[str, Any]] = {
     "quick": {
         "rate_floor": Scenario(
             "Rate floor: 10 req/s, 150 ms latency",
-            {"campaigns": 150, "segments": 40, "people": 2000, "newsletters": 1000, "messages": 40_000},
-            ("campaign_actions", "segment_members", "messages", "newsletters"),
+            {"campaigns": 150, "segments": 40, "people": 2000, "newsletters": 1000, "messages": 40_000, "activities": 10_000},
+            ("campaign_actions", "segment_members", "messages", "activities_all", "newsletters"),
             latency_ms=150,
-            config=MESSAGES_CONFIG,
+            config=SYNC_CONFIG,
         ),
         "speed_up": Scenario("Speed-up over concurrency 1: 10 req/s, 300 ms latency", {"campaigns": 40}, ("campaign_actions",), latency_ms=300),
-        "cpu": Scenario("CPU: no rate limit, no latency", {"messages": 50_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
+        "cpu": Scenario("CPU: no rate limit, no latency", {"messages": 50_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
         "memory": (
-            Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
-            Scenario("Memory: 100k messages", {"messages": 100_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
+            Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
+            Scenario("Memory: 100k messages", {"messages": 100_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
         ),
     },
     "full": {
         "rate_floor": Scenario(
             "Rate floor: 10 req/s, 150 ms latency",
-            {"campaigns": 400, "segments": 200, "people": 5000, "newsletters": 3000, "messages": 300_000},
-            ("campaign_actions", "segment_members", "messages", "newsletters"),
+            {"campaigns": 400, "segments": 200, "people": 5000, "newsletters": 3000, "messages": 300_000, "activities": 30_000},
+            ("campaign_actions", "segment_members", "messages", "activities_all", "newsletters"),
             latency_ms=150,
-            config=MESSAGES_CONFIG,
+            config=SYNC_CONFIG,
         ),
         "speed_up": Scenario("Speed-up over concurrency 1: 10 req/s, 300 ms latency", {"campaigns": 120}, ("campaign_actions",), latency_ms=300),
-        "cpu": Scenario("CPU: no rate limit, no latency", {"messages": 200_000, "segments": 8, "people": 100_000}, ("messages", "segment_members"), rate_limit=None, config=MESSAGES_CONFIG),
+        "cpu": Scenario("CPU: no rate limit, no latency", {"messages": 200_000, "segments": 8, "people": 100_000}, ("messages", "segment_members"), rate_limit=None, config=SYNC_CONFIG),
         "memory": (
-            Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
-            Scenario("Memory: 1M messages", {"messages": 1_000_000}, ("messages",), rate_limit=None, config=MESSAGES_CONFIG),
+            Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
+            Scenario("Memory: 1M messages", {"messages": 1_000_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
         ),
     },
 }

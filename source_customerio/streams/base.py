@@ -27,7 +27,8 @@ from source_customerio.prefetch import OrderedPrefetcher
 
 
 class ParentCache:
-    """Parent lists read once per sync and shared by every substream that needs them."""
+    """Parent lists read once per sync and shared by every substream that needs them, and by the
+    list's own stream when the sync reads it after such a substream."""
 
     def __init__(self) -> None:
         self._records: Dict[Type["CustomerioStream"], List[Mapping[str, Any]]] = {}
@@ -39,6 +40,11 @@ class ParentCache:
                 parent = parent_class(context)
                 self._records[parent_class] = [dict(record) for record in parent.read_only_records() if isinstance(record, Mapping)]
             return self._records[parent_class]
+
+    def listed(self, parent_class: Type["CustomerioStream"]) -> Optional[List[Mapping[str, Any]]]:
+        """The list when a substream has already read it this sync, else None. Takes no lock: the
+        readers that fill a list ask too, on other threads, while `records` holds it."""
+        return self._records.get(parent_class)
 
 
 @dataclass
@@ -136,6 +142,10 @@ class CustomerioStream(HttpStream, ABC):
     def _read_slice(self, stream_slice, *, sync_mode, cursor_field, stream_state) -> Iterable[Mapping[str, Any]]:
         if sync_mode != SyncMode.incremental:
             stream_state = {}
+        listed = None if stream_slice else self.context.parents.listed(type(self))
+        if listed is not None:  # a substream read this whole list earlier in the sync: no request
+            yield from (dict(record) for record in listed if self.keep(record, stream_state or {}))
+            return
         # Runs on the thread that reads this slice (a prefetch worker, or the main thread).
         self._reading.slice = stream_slice or {}
         self._reading.state = stream_state or {}
