@@ -15,6 +15,7 @@ import hashlib
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -114,6 +115,15 @@ class Stats:
             }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (a killed sync, a client-side timeout) is expected; a sandbox bug is not.
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 class Sandbox:
     """Start with `Sandbox(...).start()`; `url` is the workspace's region, `other_region_url` redirects."""
 
@@ -140,8 +150,7 @@ class Sandbox:
         own = self.settings.region
         other = "EU" if own == "US" else "US"
         for region, wanted in ((own, port), (other, other_port)):
-            server = ThreadingHTTPServer(("127.0.0.1", wanted), _make_handler(self, region))
-            server.daemon_threads = True
+            server = _Server(("127.0.0.1", wanted), _make_handler(self, region))
             self._servers[region] = server
             thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{region}", daemon=True)
             thread.start()
@@ -305,6 +314,12 @@ def _make_handler(sandbox: Sandbox, region: str) -> type:
 
         def log_message(self, *args: Any) -> None:  # quiet
             pass
+
+        def date_time_string(self, timestamp: Optional[float] = None) -> str:
+            # The `Date` header is the API's "now": the workspace's clock, not the host's.
+            from email.utils import formatdate
+
+            return formatdate(sandbox.workspace.now if timestamp is None else timestamp, usegmt=True)
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
