@@ -3,18 +3,23 @@
 A metrics response holds one array per metric name, oldest period first, e.g.
 {"metric": {"series": {"sent": [3, 0, 5], "opened": [1, 0, 2]}}}. Each period becomes one row:
 {"period_start": <unix s>, "sent": 3, "opened": 1}. The arrays carry no timestamps, so where they
-start comes from the request: version 2 answers from the period containing `start`; version 1
-answers `steps` periods ending with the current one.
+start comes from the request or the response: version 2 answers from the period containing `start`;
+version 1 answers `steps` periods ending with the API's current one, read from the response's HTTP
+`Date` (the connector's clock may sit on the other side of a period boundary).
 
 Periods follow Customer.io's reporting day: version 1 documents "days start at 00:00 EST, weeks on
 Sunday, months on the 1st", so version 2 is asked for the same zone and the streams agree.
 """
 
 from dataclasses import dataclass
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Tuple
 
 import pendulum
+
+from source_customerio.windows import HISTORY_START
 
 METRICS_TIMEZONE = "America/New_York"
 # The `steps` caps of version 1 (the links endpoints allow 121 months; 120 suits every endpoint).
@@ -69,12 +74,22 @@ class Period:
         return (days if self.unit == "days" else days // 7) + 1
 
 
-def read_from(period: Period, now: int, max_periods: int, bounds: Iterable[Optional[int]]) -> int:
+def read_from(period: Period, reach: int, bounds: Iterable[Optional[int]]) -> int:
     """The first period to read: the latest of `bounds` (saved cursor, start date, parent creation),
-    never further back than the API reaches (`max_periods` ending with the current one). After the
+    never before the period containing `reach` (the oldest moment the API answers). After the
     current period (a saved cursor from the future) it means there is nothing to read."""
-    earliest = period.shift(period.floor(now), -(max_periods - 1))
-    return max([earliest, *(period.floor(bound) for bound in bounds if isinstance(bound, int))])
+    return max(period.floor(bound) for bound in (reach, *bounds) if isinstance(bound, int))
+
+
+def answered_at(date_header: Optional[str], fallback: int) -> int:
+    """The API's "now" from a response's HTTP `Date` header, or `fallback` (the connector's clock)
+    when the header is missing or unparsable."""
+    try:
+        moment = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return fallback
+    # "-0000" parses naive: it still means UTC.
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp())
 
 
 @dataclass(frozen=True)
@@ -83,22 +98,27 @@ class MetricsApi:
 
     version: int
 
-    @property
-    def max_periods(self) -> Mapping[str, int]:
-        return V2_MAX_PERIODS if self.version == 2 else V1_MAX_STEPS
+    def reach(self, period: Period, now: int) -> int:
+        """The oldest moment a request sent at `now` can be answered for."""
+        if self.version == 2:
+            return period.shift(period.floor(now), -(V2_MAX_PERIODS[period.unit] - 1))
+        # The `steps` end at the API's clock, known only from the answer: `within` drops what it
+        # does not reach, so the connector's clock must not cut the window here.
+        return HISTORY_START
 
     def params(self, period: Period, since: int, now: int) -> Dict[str, Any]:
         if self.version == 2:
             return {"version": 2, "res": period.unit, "tz": period.timezone, "start": since, "end": now}
-        # The API wants at least 2 steps; rows before `since` are dropped after the read.
-        steps = period.count(since, period.floor(now))
+        # One step more than the connector's clock needs: the API's may already be in the next
+        # period. The API wants at least 2 steps; rows before `since` are dropped after the read.
+        steps = period.count(since, period.floor(now)) + 1
         return {"period": period.unit, "steps": min(max(steps, 2), V1_MAX_STEPS[period.unit])}
 
-    def first_period(self, period: Period, since: int, now: int, length: int) -> int:
-        """The start of the oldest period of an array of `length` values."""
+    def first_period(self, period: Period, since: int, answered: int, length: int) -> int:
+        """The start of the oldest period of an array of `length` values answered at `answered`."""
         if self.version == 2:
             return period.floor(since)
-        return period.shift(period.floor(now), -(length - 1))
+        return period.shift(period.floor(answered), -(length - 1))
 
 
 VERSION_1 = MetricsApi(1)

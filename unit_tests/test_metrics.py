@@ -1,12 +1,13 @@
-"""Pure pieces of the metrics streams: periods in Customer.io's reporting zone, read windows, the two
-API generations' params and array placement, tolerant series parsing and series → rows."""
+"""Pure pieces of the metrics streams: periods in Customer.io's reporting zone, read windows, the API's
+"now" from a response's Date, the two API generations' params, reach and array placement, tolerant
+series parsing and series → rows."""
 
 from datetime import datetime
 from functools import partial
 
 import pytest
 
-from source_customerio.metrics import VERSION_1, VERSION_2, Period, link_rows, read_from, series_of, series_rows, within
+from source_customerio.metrics import VERSION_1, VERSION_2, Period, answered_at, link_rows, read_from, series_of, series_rows, within
 
 
 def ts(text: str) -> int:
@@ -64,25 +65,44 @@ def test_starts_lists_consecutive_periods():
 class TestReadFrom:
     now = ts("2026-11-27T14:31:00+00:00")
     today = ts("2026-11-27T00:00:00-05:00")
+    reach = ts("2026-10-14T09:00:00-04:00")
 
-    def test_given_no_bounds_then_as_far_back_as_the_api_reaches(self):
-        assert read_from(DAYS, self.now, 45, (None, None, None)) == DAYS.shift(self.today, -44)
+    def test_given_no_bounds_then_from_the_period_of_the_reach(self):
+        assert read_from(DAYS, self.reach, (None, None, None)) == ts("2026-10-14T00:00:00-04:00")
 
     def test_given_a_saved_period_then_from_that_period(self):
         saved = DAYS.shift(self.today, -1)
 
-        assert read_from(DAYS, self.now, 45, (saved, None, None)) == saved
+        assert read_from(DAYS, self.reach, (saved, None, None)) == saved
 
     def test_given_a_parent_created_mid_day_then_from_the_start_of_that_day(self):
         created = ts("2026-11-20T15:00:00-05:00")
 
-        assert read_from(DAYS, self.now, 45, (None, ts("2026-11-01T00:00:00Z"), created)) == ts("2026-11-20T00:00:00-05:00")
+        assert read_from(DAYS, self.reach, (None, ts("2026-11-01T00:00:00Z"), created)) == ts("2026-11-20T00:00:00-05:00")
 
     def test_given_bounds_older_than_the_reach_then_the_reach_wins(self):
-        assert read_from(DAYS, self.now, 45, (ts("2020-01-01T00:00:00Z"), None, None)) == DAYS.shift(self.today, -44)
+        assert read_from(DAYS, self.reach, (ts("2020-01-01T00:00:00Z"), None, None)) == ts("2026-10-14T00:00:00-04:00")
 
     def test_given_a_saved_period_after_now_then_after_the_current_period(self):
-        assert read_from(DAYS, self.now, 45, (self.now + 10 * 86400, None, None)) == DAYS.shift(self.today, 10)
+        assert read_from(DAYS, self.reach, (self.now + 10 * 86400, None, None)) == DAYS.shift(self.today, 10)
+
+
+@pytest.mark.parametrize(
+    "header, answered",
+    [
+        ("Fri, 27 Nov 2026 14:31:00 GMT", "2026-11-27T14:31:00+00:00"),
+        ("Fri, 27 Nov 2026 16:31:00 +0200", "2026-11-27T14:31:00+00:00"),
+        ("Fri, 27 Nov 2026 14:31:00 -0000", "2026-11-27T14:31:00+00:00"),
+    ],
+    ids=["http-date", "numeric-offset", "unknown-zone-is-utc"],
+)
+def test_answered_at_reads_the_date_header(header, answered):
+    assert answered_at(header, fallback=0) == ts(answered)
+
+
+@pytest.mark.parametrize("header", [None, "", "yesterday", "Fri, 45 Nov 2026 14:31:00 GMT"], ids=["missing", "empty", "not-a-date", "no-such-day"])
+def test_answered_at_falls_back_to_the_connectors_clock_without_a_usable_date(header):
+    assert answered_at(header, fallback=1234) == 1234
 
 
 class TestMetricsApi:
@@ -94,14 +114,21 @@ class TestMetricsApi:
             "version": 2, "res": "days", "tz": "America/New_York", "start": self.today - 86400, "end": self.now,
         }
 
-    @pytest.mark.parametrize("days_back, steps", [(0, 2), (1, 2), (3, 4), (44, 45), (400, 45)], ids=["at-least-2", "2", "4", "cap", "above-cap"])
-    def test_version_1_asks_for_the_steps_since_the_window_start_within_the_caps(self, days_back, steps):
+    @pytest.mark.parametrize("days_back, steps", [(0, 2), (1, 3), (3, 5), (43, 45), (44, 45), (400, 45)], ids=["at-least-2", "3", "5", "up-to-cap", "cap", "above-cap"])
+    def test_version_1_asks_for_the_steps_since_the_window_start_and_one_more_within_the_caps(self, days_back, steps):
         assert VERSION_1.params(DAYS, DAYS.shift(self.today, -days_back), self.now) == {"period": "days", "steps": steps}
 
     def test_version_1_months_are_capped_at_120(self):
         assert VERSION_1.params(Period("months"), ts("2000-01-01T00:00:00Z"), self.now)["steps"] == 120
 
-    def test_version_2_arrays_start_at_the_window_start_and_version_1_arrays_end_now(self):
+    def test_version_2_reaches_10_years_back_from_the_connectors_clock(self):
+        assert VERSION_2.reach(DAYS, self.now) == DAYS.shift(self.today, -3649)
+
+    def test_version_1_reach_is_not_cut_by_the_connectors_clock(self):
+        # Its `steps` end at the API's clock, so the answer itself is the reach.
+        assert VERSION_1.reach(DAYS, self.now) == ts("2012-01-01T00:00:00+00:00")
+
+    def test_version_2_arrays_start_at_the_window_start_and_version_1_arrays_end_when_answered(self):
         since = DAYS.shift(self.today, -5)
 
         assert VERSION_2.first_period(DAYS, since + 3600, self.now, 3) == since

@@ -5,16 +5,19 @@ previous sync began; a sync reads from there, so it reads that period and the th
 again (late events still change them) and moves the state only after its last parent is read.
 A saved period in the future reads nothing. Each parent is read from its creation (and from
 `start_date`), as far back as the API reaches: 10 years with version 2, the `steps` caps with version 1.
+Requests are built on the connector's clock; answers are read on the API's (the responses' `Date`).
 """
 
+import threading
 from abc import ABC
 from functools import partial
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Type
 
+import requests
 from airbyte_cdk.models import SyncMode
 
 from source_customerio import windows
-from source_customerio.metrics import VERSION_1, VERSION_2, MetricsApi, Period, link_rows, read_from, series_of, series_rows, within
+from source_customerio.metrics import VERSION_1, VERSION_2, MetricsApi, Period, answered_at, link_rows, read_from, series_of, series_rows, within
 from source_customerio.streams.base import CustomerioStream, StreamContext
 from source_customerio.streams.broadcasts import BroadcastActions, Broadcasts
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
@@ -40,6 +43,9 @@ class MetricsStream(CustomerioStream, ABC):
         super().__init__(context)
         self.period = Period(context.config.metrics_period)
         self._cursor_value: Optional[int] = None
+        self._answer = threading.local()  # the API's "now" of the response this thread is parsing
+        self._first_answer: Optional[int] = None  # the earliest of this sync's, set by prefetch threads too
+        self._first_answer_lock = threading.Lock()
 
     @property
     def carried_slice_fields(self):
@@ -55,32 +61,45 @@ class MetricsStream(CustomerioStream, ABC):
 
     def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         now = windows.current_time()
-        current = self.period.floor(now)
+        self._first_answer = None
         saved = stream_state.get(self.cursor_field) if sync_mode == SyncMode.incremental else None
-        reach = self.api.max_periods[self.period.unit]
+        reach = self.api.reach(self.period, now)
         slices: List[Dict[str, Any]] = []
         for parent in self.context.parents.records(self.parent, self.context):
-            since = read_from(self.period, now, reach, (saved, self.context.config.start_date, parent.get("created")))
-            if since <= current:  # else the saved period is in the future: nothing to read
+            since = read_from(self.period, reach, (saved, self.context.config.start_date, parent.get("created")))
+            if since <= self.period.floor(now):  # else the saved period is in the future: nothing to read
                 slices.append({**{name: parent.get(field) for name, field in self.parent_ids.items()}, "since": since})
         if slices:
-            slices[-1]["checkpoint"] = self.period.shift(current, -1)
+            slices[-1]["checkpoint"] = True
         return slices
 
     def slice_complete(self, stream_slice: Mapping[str, Any]) -> None:
-        # Only the last slice carries the new cursor: an interrupted sync keeps the old one.
-        if "checkpoint" in stream_slice and (self._cursor_value is None or stream_slice["checkpoint"] > self._cursor_value):
-            self._cursor_value = stream_slice["checkpoint"]
+        # Only the last slice moves the cursor: an interrupted sync keeps the old one. "When the sync
+        # began" is on the API's clock (its first answer), like the periods the answers were placed
+        # in: on the connector's, a clock ahead of the API's would move the state past unread periods.
+        if stream_slice.get("checkpoint"):
+            checkpoint = self.period.shift(self.period.floor(self._first_answer), -1)
+            if self._cursor_value is None or checkpoint > self._cursor_value:
+                self._cursor_value = checkpoint
 
     def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
         return self.api.params(self.period, stream_slice["since"], windows.current_time())
 
+    def parse_response(self, response: requests.Response, **kwargs) -> Iterable[Mapping[str, Any]]:
+        self._answer.at = answered_at(response.headers.get("Date"), windows.current_time())
+        self._note_answer(self._answer.at)
+        yield from super().parse_response(response, **kwargs)
+
+    def _note_answer(self, answered: int) -> None:
+        with self._first_answer_lock:
+            if self._first_answer is None or answered < self._first_answer:
+                self._first_answer = answered
+
     def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
-        since = self.reading_slice["since"]
-        now = windows.current_time()
-        rows_of = partial(series_rows, period=self.period, first_period=partial(self.api.first_period, self.period, since, now))
+        since, answered = self.reading_slice["since"], self._answer.at
+        rows_of = partial(series_rows, period=self.period, first_period=partial(self.api.first_period, self.period, since, answered))
         rows = [integer_ids(row, ("link_id",)) for row in link_rows(body, rows_of)] if self.by_link else rows_of(series_of(body))
-        return [{**row, "period": self.period.unit} for row in within(rows, since, self.period.floor(now))]
+        return [{**row, "period": self.period.unit} for row in within(rows, since, self.period.floor(answered))]
 
 
 class CampaignMetrics(MetricsStream):

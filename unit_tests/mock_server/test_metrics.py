@@ -1,9 +1,11 @@
 """Metrics streams: one metrics request per parent with exact query params (version 2 start/end/res/tz
-from the state, version 1 period/steps), both series shapes, link rows, state, errors."""
+from the state, version 1 period/steps), version 1 arrays placed by the answer's Date, both series
+shapes, link rows, state, errors. The connector's clock is patched to NOW; answers carry no Date
+unless a test gives one."""
 
 import json
 from datetime import datetime
-from typing import Any, Dict, Iterable, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 from unittest import TestCase
 from unittest.mock import patch
 
@@ -29,11 +31,15 @@ YESTERDAY = ts("2026-11-26T00:00:00-05:00")
 TWO_DAYS_AGO = ts("2026-11-25T00:00:00-05:00")
 CREATED = ts("2026-11-24T15:00:00-05:00")
 CREATED_DAY = ts("2026-11-24T00:00:00-05:00")
+TOMORROW = ts("2026-11-28T00:00:00-05:00")
+AFTER_MIDNIGHT = "Sat, 28 Nov 2026 05:10:00 GMT"  # 00:10 Eastern on the day after NOW's
+THIS_EVENING = "Fri, 27 Nov 2026 23:00:00 GMT"  # 18:00 Eastern on NOW's day
 CLOCK = "source_customerio.windows.current_time"
 
 
-def metric_body(**series: Any) -> HttpResponse:
-    return HttpResponse(json.dumps({"metric": {"series": series}}), 200)
+def metric_body(date: Optional[str] = None, **series: Any) -> HttpResponse:
+    """A metrics answer; `date` is its HTTP Date header, the API's "now"."""
+    return HttpResponse(json.dumps({"metric": {"series": series}}), 200, {"Date": date} if date else {})
 
 
 def given_parents(http_mocker: HttpMocker, resource: str, records_field: str, request: CustomerioRequestBuilder, parents: Iterable[Tuple[Any, int]], **fields: Any) -> None:
@@ -154,6 +160,17 @@ class CampaignMetricsTest(TestCase):
         assert not output.errors
 
 
+    @HttpMocker()
+    def test_given_an_answer_dated_the_next_day_when_read_then_still_placed_from_the_requests_start(self, http_mocker: HttpMocker) -> None:
+        given_campaigns(http_mocker, (1, CREATED))
+        http_mocker.get(version_2("campaigns/1/metrics", YESTERDAY).build(), metric_body(AFTER_MIDNIGHT, sent=[5, 6]))
+
+        output = read("campaign_metrics", state={"period_start": YESTERDAY})
+
+        assert [(row["period_start"], row["sent"]) for row in rows(output)] == [(YESTERDAY, 5), (TODAY, 6)]
+        assert final_state(output) == {"period_start": TODAY}
+
+
 class CampaignActionMetricsTest(TestCase):
     @HttpMocker()
     def test_given_string_action_ids_when_read_then_requested_per_action_and_ids_are_integers(self, http_mocker: HttpMocker) -> None:
@@ -171,9 +188,9 @@ class CampaignActionMetricsTest(TestCase):
 
 class NewsletterMetricsTest(TestCase):
     @HttpMocker()
-    def test_given_state_when_read_then_version_1_steps_since_the_saved_day_and_arrays_end_today(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_and_no_date_when_read_then_version_1_steps_since_the_saved_day_and_arrays_end_on_the_connectors_day(self, http_mocker: HttpMocker) -> None:
         given_newsletters(http_mocker, (7, CREATED))
-        http_mocker.get(version_1("newsletters/7/metrics", 3).build(), metric_body(sent=[5, 6, 7], human_opened=[2]))
+        http_mocker.get(version_1("newsletters/7/metrics", 4).build(), metric_body(sent=[5, 6, 7], human_opened=[2]))
 
         output = read("newsletter_metrics", state={"period_start": TWO_DAYS_AGO})
 
@@ -182,6 +199,37 @@ class NewsletterMetricsTest(TestCase):
             {"newsletter_id": 7, "period_start": YESTERDAY, "period": "days", "sent": 6},
             {"newsletter_id": 7, "period_start": TODAY, "period": "days", "sent": 7, "human_opened": 2},
         ]
+        assert final_state(output) == {"period_start": YESTERDAY}
+
+    @HttpMocker()
+    def test_given_an_answer_dated_after_midnight_when_read_then_arrays_end_on_the_answers_day_and_the_state_follows_it(self, http_mocker: HttpMocker) -> None:
+        given_newsletters(http_mocker, (7, CREATED))
+        http_mocker.get(version_1("newsletters/7/metrics", 4).build(), metric_body(AFTER_MIDNIGHT, sent=[5, 6, 7, 8]))
+
+        output = read("newsletter_metrics", state={"period_start": TWO_DAYS_AGO})
+
+        assert [(row["period_start"], row["sent"]) for row in rows(output)] == [(TWO_DAYS_AGO, 5), (YESTERDAY, 6), (TODAY, 7), (TOMORROW, 8)]
+        assert final_state(output) == {"period_start": TODAY}
+
+    @HttpMocker()
+    def test_given_an_unparsable_date_when_read_then_arrays_end_on_the_connectors_day(self, http_mocker: HttpMocker) -> None:
+        given_newsletters(http_mocker, (7, CREATED))
+        http_mocker.get(version_1("newsletters/7/metrics", 4).build(), metric_body("soon", sent=[5, 6, 7, 8]))
+
+        output = read("newsletter_metrics", state={"period_start": TWO_DAYS_AGO})
+
+        assert [(row["period_start"], row["sent"]) for row in rows(output)] == [(TWO_DAYS_AGO, 6), (YESTERDAY, 7), (TODAY, 8)]
+        assert final_state(output) == {"period_start": YESTERDAY}
+
+    @HttpMocker()
+    def test_given_answers_on_both_sides_of_midnight_when_read_then_the_state_is_the_last_day_complete_at_the_first_answer(self, http_mocker: HttpMocker) -> None:
+        given_newsletters(http_mocker, (7, CREATED), (8, CREATED))
+        http_mocker.get(version_1("newsletters/7/metrics", 4).build(), metric_body(THIS_EVENING, sent=[5, 6, 7]))
+        http_mocker.get(version_1("newsletters/8/metrics", 4).build(), metric_body(AFTER_MIDNIGHT, sent=[5, 6, 7, 8]))
+
+        output = read("newsletter_metrics", state={"period_start": TWO_DAYS_AGO})
+
+        assert [(row["newsletter_id"], row["period_start"]) for row in rows(output)][-1] == (8, TOMORROW)
         assert final_state(output) == {"period_start": YESTERDAY}
 
     @HttpMocker()
@@ -198,7 +246,7 @@ class NewsletterMetricsTest(TestCase):
     def test_given_links_when_read_link_metrics_then_one_row_per_link_per_day(self, http_mocker: HttpMocker) -> None:
         given_newsletters(http_mocker, (7, CREATED))
         links = {"links": [{"link": {"id": 31, "href": "https://example.com/a"}, "metric": {"series": {"clicked": [0, 2]}}}, {"link": {"id": 32, "href": "mailto:x@example.com"}, "metric": {"series": {"clicked": [1, 0]}}}]}
-        http_mocker.get(version_1("newsletters/7/metrics/links", 2).build(), HttpResponse(json.dumps(links), 200))
+        http_mocker.get(version_1("newsletters/7/metrics/links", 3).build(), HttpResponse(json.dumps(links), 200))
 
         output = read("newsletter_link_metrics", state={"period_start": YESTERDAY})
 
