@@ -19,7 +19,7 @@ from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from sandbox.testing import discovered_streams, keys, read_streams, records_by_stream
+from sandbox.testing import discovered_streams, keys, messages, read_streams, records_by_stream, run_cli
 from source_customerio import SourceCustomerio
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
@@ -35,6 +35,17 @@ ACTIVITIES_PAGE = 100
 @pytest.mark.usefixtures("standard_sandbox")
 class TestAirbyteStandards(SourceTestSuiteBase):
     connector = SourceCustomerio
+
+
+def test_check_with_debug_logging_still_fails_a_rejected_key(standard_sandbox, tmp_path):
+    # Found by the suite: with --debug the CDK yields a log message before the first record, and a
+    # check that stopped at the first item reported SUCCEEDED for a wrong key.
+    config = {"app_api_key": "not-a-valid-app-api-key", "api_url": standard_sandbox.url}
+
+    result = run_cli(["check", "--config", "config.json", "--debug"], config, tmp_path)
+
+    statuses = [message["connectionStatus"]["status"] for message in messages(result.stdout) if message["type"] == "CONNECTION_STATUS"]
+    assert statuses == ["FAILED"]
 
 
 def entry_id(entry: Mapping[str, Any]) -> str:

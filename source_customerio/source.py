@@ -88,7 +88,7 @@ class SourceCustomerio(AbstractSource):
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
         try:
             context = replace(build_context(parse_config(config)), retry_network_errors=False)
-            next(iter(Workspaces(context).read_only_records()), None)
+            list(Workspaces(context).read_only_records())  # all of it: with --debug the first item is a log message
         except AirbyteTracedException as error:
             return False, error.message
         return True, None
