@@ -26,7 +26,7 @@ UNAUTHORIZED_MESSAGE = (
     "(not a Track API key), that it has not been revoked, and that `region` matches your workspace's data centre."
 )
 FORBIDDEN_MESSAGE = (
-    "Customer.io refused this request (HTTP 403): the App API key's scope does not include this resource, "
+    "Customer.io refused {resource} (HTTP 403): the App API key's scope does not include this resource, "
     "or your account's IP allowlist blocks this machine. Give the key that scope in Customer.io > Settings > "
     "API Credentials, or deselect this stream."
 )
@@ -45,7 +45,6 @@ UNREACHABLE_MESSAGE = (
 ERROR_MAPPING: Mapping[Union[int, str, type], ErrorResolution] = {
     **DEFAULT_ERROR_MAPPING,
     401: ErrorResolution(ResponseAction.FAIL, FailureType.config_error, UNAUTHORIZED_MESSAGE),
-    403: ErrorResolution(ResponseAction.FAIL, FailureType.config_error, FORBIDDEN_MESSAGE),
     429: ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, RATE_LIMITED_MESSAGE),
     **{
         status: ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"Customer.io answered HTTP {status}, a server error.")
@@ -74,6 +73,8 @@ class CustomerioErrorHandler(HttpStatusErrorHandler):
             status = response_or_exception.status_code
             if 300 <= status < 400:
                 return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, WRONG_REGION_MESSAGE.format(status=status))
+            if status == 403:
+                return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, forbidden_message(response_or_exception))
             if response_or_exception.ok and not is_complete_json(response_or_exception):
                 return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, BAD_BODY_MESSAGE)
         return super().interpret_response(response_or_exception)
@@ -86,9 +87,16 @@ def unreachable_message(error: requests.RequestException) -> str:
     return UNREACHABLE_MESSAGE.format(host=host, cause=cause)
 
 
+def forbidden_message(response: requests.Response) -> str:
+    """The 403 text, naming the refused resource (method and path, never the query or headers)."""
+    request = response.request
+    resource = f"{request.method} {urlsplit(request.url).path}" if request is not None else "this request"
+    return FORBIDDEN_MESSAGE.format(resource=resource)
+
+
 def is_complete_json(response: requests.Response) -> bool:
-    """True when a JSON response's body parses; other content types and empty bodies are left alone."""
-    if "json" not in response.headers.get("Content-Type", "json") or not response.content:
+    """True when a JSON response's body parses (an empty body does not); other content types are left alone."""
+    if "json" not in response.headers.get("Content-Type", "json"):
         return True
     try:
         json_body(response)

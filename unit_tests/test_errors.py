@@ -88,7 +88,7 @@ def test_given_redirect_when_interpret_then_wrong_region_config_error(status):
     "status, action, failure_type, message",
     [
         pytest.param(401, ResponseAction.FAIL, FailureType.config_error, UNAUTHORIZED_MESSAGE, id="401_wrong_key"),
-        pytest.param(403, ResponseAction.FAIL, FailureType.config_error, FORBIDDEN_MESSAGE, id="403_key_scope"),
+        pytest.param(403, ResponseAction.FAIL, FailureType.config_error, "(HTTP 403): the App API key's scope does not include this resource", id="403_key_scope"),
         pytest.param(429, ResponseAction.RATE_LIMITED, FailureType.transient_error, "Customer.io's rate limit of 10 requests per second was exceeded (HTTP 429).", id="429"),
         pytest.param(500, ResponseAction.RETRY, FailureType.transient_error, "HTTP 500", id="500"),
         pytest.param(503, ResponseAction.RETRY, FailureType.transient_error, "HTTP 503", id="503"),

@@ -118,7 +118,8 @@ class StreamMatrix:
         output = self.read(expecting_exception=True)
 
         assert output.records == []
-        assert first_error(output) == (FORBIDDEN_MESSAGE, FailureType.config_error)
+        refused = f"GET {self.request().build()._parsed_url.path}"
+        assert first_error(output) == (FORBIDDEN_MESSAGE.format(resource=refused), FailureType.config_error)
 
     @fresh_http_mocker
     def test_given_429_with_retry_after_when_read_then_waits_that_long_and_succeeds(self, http_mocker: HttpMocker) -> None:

@@ -52,7 +52,7 @@ class SegmentUsageTest(TestCase):
         self.given_segments(http_mocker, [3])
         http_mocker.get(CustomerioRequestBuilder.endpoint("segments/3/used_by").build(), error_response(403))
 
-        assert first_error(read("segment_usage", expecting_exception=True)) == (FORBIDDEN_MESSAGE, FailureType.config_error)
+        assert first_error(read("segment_usage", expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/segments/3/used_by"), FailureType.config_error)
 
 
 class ObjectTypesTest(FreshStreamMatrix, TestCase):
@@ -144,7 +144,7 @@ class ObjectsTest(TestCase):
         self.given_object_types(http_mocker, "1")
         http_mocker.post(object_search("1"), error_response(403))
 
-        assert first_error(read("objects", expecting_exception=True)) == (FORBIDDEN_MESSAGE, FailureType.config_error)
+        assert first_error(read("objects", expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="POST /v1/objects"), FailureType.config_error)
 
 
 class SubscriptionTopicsTest(FreshStreamMatrix, TestCase):
@@ -226,4 +226,4 @@ class EspSuppressionsTest(TestCase):
     def test_given_403_when_read_then_config_error_names_key_scope(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(suppressions_request("bounces"), error_response(403))
 
-        assert first_error(read("esp_suppressions", expecting_exception=True)) == (FORBIDDEN_MESSAGE, FailureType.config_error)
+        assert first_error(read("esp_suppressions", expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/esp/suppression/bounces"), FailureType.config_error)

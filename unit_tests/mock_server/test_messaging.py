@@ -68,7 +68,7 @@ class SenderIdentitiesTest(TestCase):
 
         output = self.read(expecting_exception=True)
 
-        assert first_error(output) == (FORBIDDEN_MESSAGE, FailureType.config_error)
+        assert first_error(output) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/sender_identities"), FailureType.config_error)
 
 
 class SnippetsTest(FreshStreamMatrix, TestCase):

@@ -146,7 +146,7 @@ class CampaignMetricsTest(TestCase):
         output = read("campaign_metrics", expecting_exception=True)
 
         assert rows(output) == []
-        assert first_error(output) == (FORBIDDEN_MESSAGE, FailureType.config_error)
+        assert first_error(output) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/campaigns/1/metrics"), FailureType.config_error)
 
     @HttpMocker()
     def test_given_a_campaign_deleted_mid_sync_when_read_then_skipped(self, http_mocker: HttpMocker) -> None:

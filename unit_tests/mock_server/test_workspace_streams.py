@@ -52,4 +52,4 @@ class IpAddressesTest(TestCase):
     def test_given_403_when_read_then_config_error_names_key_scope(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(self.request(), error_response(403))
 
-        assert first_error(self.read(expecting_exception=True)) == (FORBIDDEN_MESSAGE, FailureType.config_error)
+        assert first_error(self.read(expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/info/ip_addresses"), FailureType.config_error)
