@@ -1,6 +1,8 @@
 """End to end beyond EXPECTED: a key without a scope, pagination quirks seen from the server's side."""
 
-from airbyte_cdk.models import AirbyteStreamStatus, FailureType
+import pytest
+from airbyte_cdk.models import AirbyteStreamStatus, FailureType, SyncMode
+from airbyte_cdk.test.state_builder import StateBuilder
 
 from sandbox.expected import EXPECTED
 from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
@@ -52,3 +54,15 @@ def test_given_exactly_one_full_page_of_bounces_when_read_then_null_page_past_th
 
     assert canonical(records_by_stream(output)["esp_suppressions"]) == canonical(EXPECTED["esp_suppressions"](sandbox.workspace, config))
     assert [path.split("?")[1] for path in requests_to(sandbox, "/v1/esp/suppression/bounces")] == ["limit=1000&offset=0", "limit=1000&offset=1000"]
+
+
+@pytest.mark.parametrize("stream", ["broadcast_actions", "transactional_contents"])
+def test_given_parents_when_incremental_read_then_cursor_moves_only_after_the_last_parent(sandbox, config, stream):
+    incoming = {"updated": 1}
+    output = read_streams(config, [stream], SyncMode.incremental, StateBuilder().with_stream_state(stream, incoming).build())
+
+    states = [message.state.stream.stream_state.__dict__ for message in output.state_messages]
+    newest = max(record.record.data["updated"] for record in output.records)
+    assert len(states) > 1  # one checkpoint per parent
+    assert states[:-1] == [incoming] * (len(states) - 1)
+    assert states[-1] == {"updated": newest}

@@ -181,6 +181,10 @@ class CustomerioStream(HttpStream, ABC):
     def slice_complete(self, stream_slice: Mapping[str, Any]) -> None:
         """Called after the last record of a slice, before the CDK emits state."""
 
+    def is_last_partition(self, stream_slice: Mapping[str, Any]) -> bool:
+        """Whether `stream_slice` is the stream's final slice (single-slice streams: always)."""
+        return True
+
 
 class CursorPaginatedStream(CustomerioStream, ABC):
     """`?start=<cursor>&limit=<page_size>`, following `next` until the listing ends."""
@@ -231,13 +235,22 @@ class SubstreamMixin:
         for parent in self.context.parents.records(self.parent, self.context):
             yield {self.slice_field: parent[self.parent_field]}
 
+    def is_last_partition(self, stream_slice: Mapping[str, Any]) -> bool:
+        parents = self.context.parents.records(self.parent, self.context)
+        return not parents or stream_slice.get(self.slice_field) == parents[-1][self.parent_field]
+
 
 class ClientSideIncrementalMixin:
     """Incremental on `cursor_field` for lists the API cannot filter: read all, keep records at or
-    after the saved cursor (records updated in the saved second are read again, never lost)."""
+    after the saved cursor (records updated in the saved second are read again, never lost).
+
+    With one slice per parent, one cursor spans every parent: it moves only after the last parent,
+    so a sync stopped half-way does not skip the older records of the parents it had not read.
+    """
 
     cursor_field: str
     _cursor_value: Optional[int] = None
+    _seen_value: Optional[int] = None
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -257,5 +270,9 @@ class ClientSideIncrementalMixin:
 
     def observe(self, record: Mapping[str, Any]) -> None:
         value = record.get(self.cursor_field)
-        if isinstance(value, int) and (self._cursor_value is None or value > self._cursor_value):
-            self._cursor_value = value
+        if isinstance(value, int) and (self._seen_value is None or value > self._seen_value):
+            self._seen_value = value
+
+    def slice_complete(self, stream_slice: Mapping[str, Any]) -> None:
+        if self.is_last_partition(stream_slice) and self._seen_value is not None:
+            self._cursor_value = max(self._seen_value, self._cursor_value or self._seen_value)
