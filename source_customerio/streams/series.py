@@ -10,18 +10,25 @@ A series without a type filter has the partition {"type": null}.
 
 from typing import Any, Dict, Mapping, MutableMapping, Optional
 
+from source_customerio.config import StateError
+
 Series = Optional[str]
 
 
 def saved_cursors(stream_state: Optional[Mapping[str, Any]], cursor_field: str) -> Dict[Series, int]:
-    """The cursor of each series in a state; entries of another shape are ignored."""
+    """The cursor of each series in a state; a state of another shape raises ValueError."""
+    stream_state = stream_state or {}
+    entries = stream_state.get("states", ()) if isinstance(stream_state, Mapping) else None
+    if not isinstance(entries, (list, tuple)) or set(stream_state) - {"states"}:
+        raise ValueError(f'is not {{"states": [{{"partition": {{"type": ...}}, "cursor": {{"{cursor_field}": <unix seconds>}}}}]}}')
     cursors: Dict[Series, int] = {}
-    for entry in (stream_state or {}).get("states") or ():
-        if not isinstance(entry, Mapping):
-            continue
-        partition, cursor = entry.get("partition"), entry.get("cursor")
-        if isinstance(partition, Mapping) and isinstance(cursor, Mapping) and isinstance(cursor.get(cursor_field), int):
-            cursors[partition.get("type")] = cursor[cursor_field]
+    for entry in entries:
+        partition = entry.get("partition") if isinstance(entry, Mapping) else None
+        cursor = entry.get("cursor") if isinstance(entry, Mapping) else None
+        value = cursor.get(cursor_field) if isinstance(cursor, Mapping) else None
+        if not isinstance(partition, Mapping) or isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"has an entry {entry!r} without a `{cursor_field}` cursor in unix seconds")
+        cursors[partition.get("type")] = value
     return cursors
 
 
@@ -47,7 +54,10 @@ class SeriesStateMixin:
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        self._series_cursors = saved_cursors(value, self.cursor_field)
+        try:
+            self._series_cursors = saved_cursors(value, self.cursor_field)
+        except ValueError as error:
+            raise StateError(f"The saved state of stream `{self.name}`", str(error)) from None
 
     def saved_cursor(self, stream_state: Mapping[str, Any], series: Series) -> Optional[int]:
         return saved_cursors(stream_state, self.cursor_field).get(series)
