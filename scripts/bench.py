@@ -44,7 +44,6 @@ CONNECTOR = Path(sys.executable).parent / "source-customerio"
 RESULTS = REPO / "bench" / "RESULTS.md"
 API_RATE_LIMIT = 10  # the App API's requests per second per workspace
 RECORD_PREFIX = b'{"type":"RECORD"'
-DEFAULT_CONCURRENCY = 6  # spec.json's default for max_concurrent_requests
 
 # Targets from issue 6.
 MIN_EFFICIENCY = 0.9
@@ -343,6 +342,21 @@ def machine_facts(start_up_seconds: float) -> str:
     )
 
 
+NOTES = """## Reading the numbers
+
+- Wall seconds include the connector's start-up (mostly importing the CDK), so a short sync shows
+  a lower efficiency than a long one at the same request rate.
+- The connector's budget allows 10 requests per 1.05 s (`RATE_WINDOW_MARGIN` in
+  source_customerio/errors.py): the efficiency ceiling is 0.95, the price of not drawing 429s.
+- One cursor chain is bounded by latency, not by the budget: each page's request needs the last
+  page's `next`. newsletters is one chain; activities is one chain per type and ends on its longest
+  type. The CDK reads streams one after another, so no other stream fills the budget meanwhile.
+- "No rate limit" means the sandbox never answers 429; the connector still keeps to its own
+  10 req/s (the spec's maximum), which bounds wall time but not CPU seconds.
+- max in flight is the sandbox's count; its `reset_stats` zeroes the counter while that request is
+  itself in flight, so the figure is one low."""
+
+
 def verdict(holds: bool) -> str:
     return "holds" if holds else "**misses**"
 
@@ -451,6 +465,7 @@ def main() -> None:
             "(user + system CPU seconds of the connector process); peak RSS = the kernel's maxrss of that process.",
             facts,
             "## Targets (issue 6)\n\n" + "\n".join(targets),
+            NOTES,
             *sections,
         ]
     )
