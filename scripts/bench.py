@@ -345,7 +345,9 @@ def machine_facts(start_up_seconds: float) -> str:
 NOTES = """## Reading the numbers
 
 - Wall seconds include the connector's start-up (mostly importing the CDK), so a short sync shows
-  a lower efficiency than a long one at the same request rate.
+  a lower efficiency than a long one at the same request rate, and CPU seconds include its
+  1–1.5 s of imports. `--quick` syncs are short: its verdicts are a smoke check, the targets are
+  judged in full mode.
 - The connector's budget allows 10 requests per 1.05 s (`RATE_WINDOW_MARGIN` in
   source_customerio/errors.py): the efficiency ceiling is 0.95, the price of not drawing 429s.
 - One cursor chain is bounded by latency, not by the budget: each page's request needs the last
