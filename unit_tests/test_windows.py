@@ -2,7 +2,6 @@
 
 import pytest
 
-from source_customerio.streams.series import saved_cursors
 from source_customerio.windows import API_MAX_WINDOW_SECONDS, DAY, HISTORY_START, WINDOW_SECONDS, read_from, windows
 
 T = 1790000000
@@ -51,19 +50,3 @@ def test_given_unusable_size_when_cut_then_error(size):
 )
 def test_given_start_date_and_cursor_when_read_from_then_start(start_date, cursor, lookback_days, expected):
     assert read_from(start_date, cursor, lookback_days) == expected
-
-
-def test_given_state_of_other_shapes_when_parsed_then_only_valid_series_kept():
-    state = {
-        "states": [
-            {"partition": {"type": "email"}, "cursor": {"created": T}},
-            {"partition": {"type": None}, "cursor": {"created": T + 1}},
-            {"partition": {"type": "push"}, "cursor": {"created": "yesterday"}},
-            {"partition": "sms", "cursor": {"created": T}},
-            "junk",
-        ]
-    }
-
-    assert saved_cursors(state, "created") == {"email": T, None: T + 1}
-    assert saved_cursors({"created": T}, "created") == {}
-    assert saved_cursors(None, "created") == {}
