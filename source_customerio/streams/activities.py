@@ -13,6 +13,7 @@ from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
 from source_customerio import activity_records
 from source_customerio.config import ConfigError
+from source_customerio.errors import json_body
 from source_customerio.streams.base import CursorPaginatedStream, StreamContext
 from source_customerio.streams.series import SeriesStateMixin
 
@@ -55,7 +56,7 @@ class ActivitiesStream(SeriesStateMixin, CursorPaginatedStream):
             return None
         saved = self.saved_cursor(self.reading_state, stream_slice.get("type"))
         bound = activity_records.stop_bound(saved, self.context.config.start_date, LATE_MARGIN_SECONDS)
-        if activity_records.page_is_older(self.extract_records(response.json()), bound, self.cursor_field):
+        if activity_records.page_is_older(self.extract_records(json_body(response)), bound, self.cursor_field):
             return None
         return super().next_page_token(response)
 

@@ -214,7 +214,7 @@ class OffsetPaginatedStream(CustomerioStream, ABC):
         return {"limit": self.page_size, "offset": (next_page_token or {}).get("offset", 0)}
 
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
-        if response.status_code != 200 or len(self.extract_records(response.json())) < self.page_size:
+        if response.status_code != 200 or len(self.extract_records(json_body(response))) < self.page_size:
             return None
         sent = parse_qs(urlsplit(response.request.url).query).get("offset", ["0"])[0]
         return {"offset": int(sent) + self.page_size}
