@@ -4,7 +4,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Container, Dict, List, Mapping, Optional, Sequence, Tuple
 
 
 class ApiError(Exception):
@@ -138,3 +138,11 @@ def int_path(request: Request, name: str) -> int:
         return int(request.params[name])
     except ValueError:
         raise ApiError(404, f"{name} not found") from None
+
+
+def existing_id(request: Request, name: str, known: Container[int], what: str) -> int:
+    """The integer path parameter `name`, which must name an existing `what` (else 404, as the API)."""
+    value = int_path(request, name)
+    if value not in known:
+        raise ApiError(404, f"{what} not found")
+    return value

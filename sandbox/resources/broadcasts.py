@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List
 
-from sandbox.api import ApiError, Request, int_path, route
+from sandbox.api import Request, existing_id, route
 from sandbox.workspace import DAY, TOPICS, Workspace
 
 ACTION_TYPES = ("email", "push", "twilio", "webhook", "in_app")
@@ -84,10 +84,7 @@ def broadcast_triggers(ws: Workspace, broadcast_id: int) -> List[Dict[str, Any]]
 
 
 def require_broadcast(ws: Workspace, request: Request) -> int:
-    broadcast_id = int_path(request, "broadcast_id")
-    if broadcast_id not in broadcast_ids(ws):
-        raise ApiError(404, "broadcast not found")
-    return broadcast_id
+    return existing_id(request, "broadcast_id", broadcast_ids(ws), "broadcast")
 
 
 @route("GET", "broadcasts", scope="broadcasts")

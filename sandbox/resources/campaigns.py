@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List
 
-from sandbox.api import ApiError, Request, cursor_page, int_path, route
+from sandbox.api import ApiError, Request, cursor_page, existing_id, route
 from sandbox.workspace import DAY, TOPICS, Workspace
 
 TRIGGERS = ("segment", "event", "date", "form", "relationship", "object", "webhook")
@@ -81,10 +81,7 @@ def campaign_ids(ws: Workspace) -> List[int]:
 
 
 def require_campaign(ws: Workspace, request: Request) -> int:
-    campaign_id = int_path(request, "campaign_id")
-    if campaign_id not in campaign_ids(ws):
-        raise ApiError(404, "campaign not found")
-    return campaign_id
+    return existing_id(request, "campaign_id", campaign_ids(ws), "campaign")
 
 
 @route("GET", "campaigns", scope="campaigns")

@@ -191,13 +191,6 @@ def find(parents: List[Parent], request: Request) -> Parent:
     raise ApiError(404, "action not found")
 
 
-def require_newsletter(ws: Workspace, request: Request) -> int:
-    newsletter_id = int_path(request, "newsletter_id")
-    if not 1 <= newsletter_id <= ws.knobs.newsletters:
-        raise ApiError(404, "newsletter not found")
-    return newsletter_id
-
-
 # -- the endpoints -------------------------------------------------------------------------------
 @route("GET", "campaigns/{campaign_id}/metrics", scope="campaigns")
 def get_campaign_metrics(ws: Workspace, request: Request):
@@ -221,13 +214,13 @@ def get_campaign_link_metrics(ws: Workspace, request: Request):
 
 @route("GET", "newsletters/{newsletter_id}/metrics", scope="newsletters")
 def get_newsletter_metrics(ws: Workspace, request: Request):
-    parent = newsletter_parent(ws, require_newsletter(ws, request))
+    parent = newsletter_parent(ws, newsletters.require_newsletter(ws, request))
     return metric_body(series(ws, parent, v1_starts(ws, request, OTHER_STEP_CAPS)[1], 1))
 
 
 @route("GET", "newsletters/{newsletter_id}/metrics/links", scope="newsletters")
 def get_newsletter_link_metrics(ws: Workspace, request: Request):
-    newsletter_id = require_newsletter(ws, request)
+    newsletter_id = newsletters.require_newsletter(ws, request)
     return links_body(ws, request, "newsletter", newsletter_id, newsletter_parent(ws, newsletter_id)[2])
 
 

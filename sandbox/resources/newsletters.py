@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List
 
-from sandbox.api import ApiError, Request, cursor_page, int_path, route
+from sandbox.api import Request, cursor_page, existing_id, route
 from sandbox.workspace import DAY, TOPICS, Workspace
 
 CHANNELS = ("email", "email", "email", "push", "twilio", "in_app", "webhook", "slack")
@@ -42,10 +42,7 @@ def list_newsletters(ws: Workspace, request: Request):
 
 
 def require_newsletter(ws: Workspace, request: Request) -> int:
-    newsletter_id = int_path(request, "newsletter_id")
-    if not 1 <= newsletter_id <= ws.knobs.newsletters:
-        raise ApiError(404, "newsletter not found")
-    return newsletter_id
+    return existing_id(request, "newsletter_id", range(1, ws.knobs.newsletters + 1), "newsletter")
 
 
 def newsletter_contents(ws: Workspace, newsletter_id: int) -> List[Dict[str, Any]]:

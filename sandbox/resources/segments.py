@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List
 
-from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, int_path, page_limit, route
+from sandbox.api import Request, decode_cursor, encode_cursor, existing_id, page_limit, route
 from sandbox.resources import campaigns, newsletters
 from sandbox.workspace import DAY, Workspace
 
@@ -37,9 +37,7 @@ def list_segments(ws: Workspace, request: Request):
 
 @route("GET", "segments/{segment_id}/membership", scope="segments")
 def segment_membership(ws: Workspace, request: Request):
-    segment_id = int_path(request, "segment_id")
-    if segment_id not in segment_ids(ws):
-        raise ApiError(404, "segment not found")
+    segment_id = existing_id(request, "segment_id", segment_ids(ws), "segment")
     limit = page_limit(request, 1000, 30000)
     members = ws.segment_member_indexes(segment_id)
     start = decode_cursor("members", request.arg("start"))
@@ -73,7 +71,5 @@ def segment_usage(ws: Workspace, segment_id: int) -> Dict[str, Any]:
 
 @route("GET", "segments/{segment_id}/used_by", scope="segments")
 def segment_used_by(ws: Workspace, request: Request):
-    segment_id = int_path(request, "segment_id")
-    if segment_id not in segment_ids(ws):
-        raise ApiError(404, "segment not found")
+    segment_id = existing_id(request, "segment_id", segment_ids(ws), "segment")
     return segment_usage(ws, segment_id)

@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List
 
-from sandbox.api import ApiError, Request, int_path, route
+from sandbox.api import Request, existing_id, route
 from sandbox.workspace import DAY, Workspace
 
 KINDS = ("Receipt", "Password reset", "Login link", "Invoice", "Shipping update", "Welcome")
@@ -61,7 +61,5 @@ def list_transactional(ws: Workspace, request: Request):
 
 @route("GET", "transactional/{transactional_id}/contents", scope="transactional")
 def list_transactional_contents(ws: Workspace, request: Request):
-    message_id = int_path(request, "transactional_id")
-    if message_id not in transactional_ids(ws):
-        raise ApiError(404, "transactional message not found")
+    message_id = existing_id(request, "transactional_id", transactional_ids(ws), "transactional message")
     return {"contents": transactional_contents(ws, message_id)}
