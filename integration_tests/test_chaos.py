@@ -105,9 +105,12 @@ def test_each_fault_kind_is_survived_with_exact_records(make_sandbox, backoff_sl
 
 
 def test_the_same_seed_disturbs_the_same_requests(make_sandbox, backoff_sleeps):
+    # messages asks up to the connector's "now" (end_ts), so its requests differ from run to run.
+    same_requests_every_run = [stream for stream in SHAPES if stream != "messages"]
+
     def disturbed_requests(seed: int) -> List[tuple]:
         sandbox = chaos_sandbox(make_sandbox, chaos=0.2, chaos_seed=seed, chaos_kinds=("500",))
-        read_streams(fast_config(sandbox, max_concurrent_requests=4), SHAPES)
+        read_streams(fast_config(sandbox, max_concurrent_requests=4), same_requests_every_run)
         return sorted((entry["path"], entry["status"]) for entry in sandbox.stats.log if entry["status"] == 500)
 
     first = disturbed_requests(5)
