@@ -9,8 +9,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from source_customerio.config import REGION_HOSTS
 from source_customerio.errors import FORBIDDEN_MESSAGE
 from unit_tests.mock_server.config import ConfigBuilder
-from unit_tests.mock_server.fresh_matrix import FreshStreamMatrix
-from unit_tests.mock_server.harness import first_error, read_stream
+from unit_tests.mock_server.harness import StreamMatrix, first_error, read_stream
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import error_response, record_builder, response_builder
 
@@ -55,7 +54,7 @@ class SegmentUsageTest(TestCase):
         assert first_error(read("segment_usage", expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/segments/3/used_by"), FailureType.config_error)
 
 
-class ObjectTypesTest(FreshStreamMatrix, TestCase):
+class ObjectTypesTest(StreamMatrix, TestCase):
     stream_name = "object_types"
     first_id, second_id = "1", "2"
 
@@ -147,7 +146,7 @@ class ObjectsTest(TestCase):
         assert first_error(read("objects", expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="POST /v1/objects"), FailureType.config_error)
 
 
-class SubscriptionTopicsTest(FreshStreamMatrix, TestCase):
+class SubscriptionTopicsTest(StreamMatrix, TestCase):
     stream_name = "subscription_topics"
 
     def request(self, region="US"):
@@ -160,7 +159,7 @@ class SubscriptionTopicsTest(FreshStreamMatrix, TestCase):
         return record_builder("subscription_topics", "topics")
 
 
-class CollectionsTest(FreshStreamMatrix, TestCase):
+class CollectionsTest(StreamMatrix, TestCase):
     stream_name = "collections"
 
     def request(self, region="US"):

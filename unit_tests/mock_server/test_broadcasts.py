@@ -9,8 +9,7 @@ from airbyte_cdk.test.mock_http.response_builder import FieldPath
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from unit_tests.mock_server.config import ConfigBuilder
-from unit_tests.mock_server.fresh_matrix import FreshStreamMatrix
-from unit_tests.mock_server.harness import read_stream
+from unit_tests.mock_server.harness import StreamMatrix, read_stream
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import error_response, record_builder, response_builder
 
@@ -32,7 +31,7 @@ def given_broadcasts(http_mocker: HttpMocker, broadcast_ids: Iterable[int], regi
     http_mocker.get(broadcasts_request(region).build(), page.build())
 
 
-class BroadcastsTest(FreshStreamMatrix, TestCase):
+class BroadcastsTest(StreamMatrix, TestCase):
     stream_name = "broadcasts"
 
     def request(self, region="US"):
@@ -69,7 +68,7 @@ class BroadcastsTest(FreshStreamMatrix, TestCase):
         assert output.most_recent_state.stream_state.__dict__ == {"updated": 300}
 
 
-class BroadcastActionsTest(FreshStreamMatrix, TestCase):
+class BroadcastActionsTest(StreamMatrix, TestCase):
     stream_name = "broadcast_actions"
 
     def given_parents(self, http_mocker, region="US"):
@@ -109,7 +108,7 @@ class BroadcastActionsTest(FreshStreamMatrix, TestCase):
         assert not output.errors
 
 
-class BroadcastTriggersTest(FreshStreamMatrix, TestCase):
+class BroadcastTriggersTest(StreamMatrix, TestCase):
     stream_name = "broadcast_triggers"
 
     def given_parents(self, http_mocker, region="US"):

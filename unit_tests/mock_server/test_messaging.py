@@ -9,8 +9,7 @@ from airbyte_cdk.test.mock_http.response_builder import FieldPath
 
 from source_customerio.errors import FORBIDDEN_MESSAGE
 from unit_tests.mock_server.config import ConfigBuilder
-from unit_tests.mock_server.fresh_matrix import FreshStreamMatrix
-from unit_tests.mock_server.harness import first_error, read_stream
+from unit_tests.mock_server.harness import StreamMatrix, first_error, read_stream
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import NEXT_CURSOR, error_response, record_builder, response_builder
 
@@ -71,7 +70,7 @@ class SenderIdentitiesTest(TestCase):
         assert first_error(output) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/sender_identities"), FailureType.config_error)
 
 
-class SnippetsTest(FreshStreamMatrix, TestCase):
+class SnippetsTest(StreamMatrix, TestCase):
     stream_name = "snippets"
     id_field = "name"
     first_id, second_id = "footer", "address"
@@ -86,7 +85,7 @@ class SnippetsTest(FreshStreamMatrix, TestCase):
         return record_builder("snippets", "snippets", id_field="name")
 
 
-class ReportingWebhooksTest(FreshStreamMatrix, TestCase):
+class ReportingWebhooksTest(StreamMatrix, TestCase):
     stream_name = "reporting_webhooks"
 
     def request(self, region="US"):

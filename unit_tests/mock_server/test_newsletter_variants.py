@@ -4,9 +4,9 @@ from unittest import TestCase
 
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.mock_server.fresh_matrix import FreshStreamMatrix
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import record_builder, response_builder
+from unit_tests.mock_server.harness import StreamMatrix
 
 NEWSLETTER_ID = 8
 
@@ -18,7 +18,7 @@ def given_newsletters(http_mocker: HttpMocker, newsletter_ids, region: str = "US
     http_mocker.get(CustomerioRequestBuilder.newsletters_endpoint().in_region(region).with_limit(100).build(), page.build())
 
 
-class NewsletterContentsTest(FreshStreamMatrix, TestCase):
+class NewsletterContentsTest(StreamMatrix, TestCase):
     stream_name = "newsletter_contents"
     first_id, second_id = 80, 81
 
@@ -35,7 +35,7 @@ class NewsletterContentsTest(FreshStreamMatrix, TestCase):
         return record_builder("newsletter_contents", "contents")
 
 
-class NewsletterTestGroupsTest(FreshStreamMatrix, TestCase):
+class NewsletterTestGroupsTest(StreamMatrix, TestCase):
     stream_name = "newsletter_test_groups"
     first_id, second_id = 0, 1
 

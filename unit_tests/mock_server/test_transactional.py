@@ -4,9 +4,9 @@ from unittest import TestCase
 
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.mock_server.fresh_matrix import FreshStreamMatrix
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import record_builder, response_builder
+from unit_tests.mock_server.harness import StreamMatrix
 
 MESSAGE_ID = 4
 
@@ -22,7 +22,7 @@ def given_transactional_messages(http_mocker: HttpMocker, message_ids, region: s
     http_mocker.get(transactional_request(region).build(), page.build())
 
 
-class TransactionalMessagesTest(FreshStreamMatrix, TestCase):
+class TransactionalMessagesTest(StreamMatrix, TestCase):
     stream_name = "transactional_messages"
 
     def request(self, region="US"):
@@ -35,7 +35,7 @@ class TransactionalMessagesTest(FreshStreamMatrix, TestCase):
         return record_builder("transactional_messages", "messages")
 
 
-class TransactionalContentsTest(FreshStreamMatrix, TestCase):
+class TransactionalContentsTest(StreamMatrix, TestCase):
     stream_name = "transactional_contents"
 
     def given_parents(self, http_mocker, region="US"):

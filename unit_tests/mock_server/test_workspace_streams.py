@@ -8,13 +8,12 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
 from source_customerio.errors import FORBIDDEN_MESSAGE
 from unit_tests.mock_server.config import ConfigBuilder
-from unit_tests.mock_server.fresh_matrix import FreshStreamMatrix
-from unit_tests.mock_server.harness import first_error, read_stream
+from unit_tests.mock_server.harness import StreamMatrix, first_error, read_stream
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import error_response, record_builder, response_builder
 
 
-class ExportsTest(FreshStreamMatrix, TestCase):
+class ExportsTest(StreamMatrix, TestCase):
     stream_name = "exports"
 
     def request(self, region="US"):
