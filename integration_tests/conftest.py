@@ -20,8 +20,17 @@ CONFIG_SANDBOX_URL = "http://127.0.0.1:18900"
 # every stream still has records (the suite requires at least one from each), and the commonest
 # activity type fills more than one page.
 STANDARD_KNOBS = Knobs(
-    campaigns=3, segments=3, newsletters=4, people=60, messages=300, activities=600, broadcasts=2,
-    transactional_messages=2, sender_identities=30, objects=6, suppressions=40,
+    campaigns=3,
+    segments=3,
+    newsletters=4,
+    people=60,
+    messages=300,
+    activities=600,
+    broadcasts=2,
+    transactional_messages=2,
+    sender_identities=30,
+    objects=6,
+    suppressions=40,
 )
 
 

@@ -44,7 +44,11 @@ def test_check_with_debug_logging_still_fails_a_rejected_key(standard_sandbox, t
 
     result = run_cli(["check", "--config", "config.json", "--debug"], config, tmp_path)
 
-    statuses = [message["connectionStatus"]["status"] for message in messages(result.stdout) if message["type"] == "CONNECTION_STATUS"]
+    statuses = [
+        message["connectionStatus"]["status"]
+        for message in messages(result.stdout)
+        if message["type"] == "CONNECTION_STATUS"
+    ]
     assert statuses == ["FAILED"]
 
 
@@ -56,14 +60,22 @@ def entry_id(entry: Mapping[str, Any]) -> str:
 def incremental_entry(request, standard_sandbox) -> Iterator[Tuple[Dict[str, Any], Dict[str, Any]]]:
     """(the entry's config, pointed at the session's sandbox; its future state, by stream)."""
     entry = request.param
-    config = ConnectorTestScenario(config_path=entry["config_path"]).get_config_dict(connector_root=ROOT, empty_if_missing=False)
+    config = ConnectorTestScenario(config_path=entry["config_path"]).get_config_dict(
+        connector_root=ROOT, empty_if_missing=False
+    )
     messages = json.loads((ROOT / entry["future_state"]["future_state_path"]).read_text())
-    future_state = {message["stream"]["stream_descriptor"]["name"]: message["stream"]["stream_state"] for message in messages}
+    future_state = {
+        message["stream"]["stream_descriptor"]["name"]: message["stream"]["stream_state"] for message in messages
+    }
     yield config, future_state
 
 
 def incremental_streams(config: Mapping[str, Any]) -> List[str]:
-    return sorted(name for name, stream in discovered_streams(config).items() if SyncMode.incremental in stream.supported_sync_modes)
+    return sorted(
+        name
+        for name, stream in discovered_streams(config).items()
+        if SyncMode.incremental in stream.supported_sync_modes
+    )
 
 
 def numbers(value: Any) -> Iterator[float]:
@@ -111,7 +123,11 @@ def test_future_state_reads_no_records_but_documented_rereads_and_keeps_state(in
     output = read_streams(config, sorted(future_state), SyncMode.incremental, state.build())
 
     assert not output.errors
-    unexpected = {name: len(records) for name, records in records_by_stream(output).items() if not rereads_by_design(name, records)}
+    unexpected = {
+        name: len(records)
+        for name, records in records_by_stream(output).items()
+        if not rereads_by_design(name, records)
+    }
     assert unexpected == {}
     assert {message.state.stream.stream_descriptor.name for message in output.state_messages} == set(future_state)
 
@@ -124,7 +140,9 @@ def test_second_sync_from_first_state_rereads_only_records_of_the_first(incremen
     first = read_streams(config, streams, SyncMode.incremental)
     state = StateBuilder()
     for message in first.state_messages:
-        state = state.with_stream_state(message.state.stream.stream_descriptor.name, message.state.stream.stream_state.__dict__)
+        state = state.with_stream_state(
+            message.state.stream.stream_descriptor.name, message.state.stream.stream_state.__dict__
+        )
     second = read_streams(config, streams, SyncMode.incremental, state.build())
 
     assert not first.errors and not second.errors

@@ -34,11 +34,31 @@ BAD_CONFIGS = [
     ("lookback below range", {"messages": {"lookback_days": -1}}, "messages.lookback_days", "from 0 to 180"),
     ("filter not JSON", {"customers": {"filter": "{segment: 7}"}}, "customers.filter", "Fix the JSON"),
     ("filter of the wrong shape", {"customers": {"filter": "[1, 2]"}}, "customers.filter", "Fix the JSON"),
-    ("filter unknown operator", {"customers": {"filter": FILTER_UNKNOWN_OPERATOR}}, "customers.filter", "use eq or exists"),
+    (
+        "filter unknown operator",
+        {"customers": {"filter": FILTER_UNKNOWN_OPERATOR}},
+        "customers.filter",
+        "use eq or exists",
+    ),
     ("unknown message channel", {"messages": {"types": ["fax"]}}, "messages.types", "Use one of email"),
-    ("unknown activity mode", {"activities": {"mode": "WIDE"}}, "activities.mode", "Use one of SINGLE_TABLE, PARSED_DATA"),
-    ("PARSED_DATA without types", {"activities": {"mode": "PARSED_DATA"}}, "activities.types", "List the activity types"),
-    ("attributes with an empty name", {"customers": {"attributes": "email,,plan"}}, "customers.attributes", "name,name,name"),
+    (
+        "unknown activity mode",
+        {"activities": {"mode": "WIDE"}},
+        "activities.mode",
+        "Use one of SINGLE_TABLE, PARSED_DATA",
+    ),
+    (
+        "PARSED_DATA without types",
+        {"activities": {"mode": "PARSED_DATA"}},
+        "activities.types",
+        "List the activity types",
+    ),
+    (
+        "attributes with an empty name",
+        {"customers": {"attributes": "email,,plan"}},
+        "customers.attributes",
+        "name,name,name",
+    ),
     ("options not an object", {"messages": "email"}, "messages", "of type object"),
     ("requests_per_second zero", {"requests_per_second": 0}, "requests_per_second", "from 0.1 to 10"),
 ]
@@ -65,7 +85,9 @@ def assert_no_traceback(result) -> None:
 
 
 def config_errors(result) -> List[Dict[str, Any]]:
-    return [m["trace"]["error"] for m in messages(result.stdout) if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+    return [
+        m["trace"]["error"] for m in messages(result.stdout) if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"
+    ]
 
 
 def connection_status(result) -> Dict[str, Any]:
@@ -86,7 +108,11 @@ def test_check_names_the_field_and_the_fix(sandbox, tmp_path, changes, field, fi
 
 
 @pytest.mark.parametrize("command", ["discover", "read"])
-@pytest.mark.parametrize("changes, field", [({"region": "APAC", "api_url": ""}, "region"), ({"activities": {"mode": "PARSED_DATA"}}, "activities.types")], ids=["schema", "semantic"])
+@pytest.mark.parametrize(
+    "changes, field",
+    [({"region": "APAC", "api_url": ""}, "region"), ({"activities": {"mode": "PARSED_DATA"}}, "activities.types")],
+    ids=["schema", "semantic"],
+)
 def test_discover_and_read_end_with_one_clear_config_error(sandbox, config, tmp_path, command, changes, field):
     files = {"catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, ["campaigns"]))}
     args = [command, "--config", "config.json"] + (["--catalog", "catalog.json"] if command == "read" else [])
@@ -106,9 +132,17 @@ def test_discover_and_read_end_with_one_clear_config_error(sandbox, config, tmp_
     ids=["legacy object", "list of numbers", "string", "stream not an object"],
 )
 def test_a_state_file_of_the_wrong_shape_is_a_clear_config_error(config, tmp_path, state):
-    files = {"catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, ["campaigns"], SyncMode.incremental)), "state.json": state}
+    files = {
+        "catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, ["campaigns"], SyncMode.incremental)),
+        "state.json": state,
+    }
 
-    result = run_cli(["read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"], config, tmp_path, extra_files=files)
+    result = run_cli(
+        ["read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"],
+        config,
+        tmp_path,
+        extra_files=files,
+    )
 
     (error,) = config_errors(result)
     assert result.returncode == 1
@@ -120,10 +154,23 @@ def test_a_state_file_of_the_wrong_shape_is_a_clear_config_error(config, tmp_pat
 
 
 def test_a_stream_state_of_the_wrong_shape_is_a_clear_config_error(config, tmp_path):
-    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "campaigns"}, "stream_state": {"updated": "yesterday"}}}]
-    files = {"catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, ["campaigns"], SyncMode.incremental)), "state.json": state}
+    state = [
+        {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": "campaigns"}, "stream_state": {"updated": "yesterday"}},
+        }
+    ]
+    files = {
+        "catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, ["campaigns"], SyncMode.incremental)),
+        "state.json": state,
+    }
 
-    result = run_cli(["read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"], config, tmp_path, extra_files=files)
+    result = run_cli(
+        ["read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"],
+        config,
+        tmp_path,
+        extra_files=files,
+    )
 
     stream_error, summary = config_errors(result)
     assert result.returncode == 1

@@ -20,17 +20,26 @@ def test_given_key_without_a_scope_when_read_then_only_its_streams_fail_naming_t
     sandbox = make_sandbox(scoped_keys={SCOPED_KEY: {"broadcasts"}})
     config = sandbox_config(sandbox, app_api_key=SCOPED_KEY)
 
-    output = read_streams(config, ["broadcasts", "snippets", "broadcast_actions", "ip_addresses"], expecting_exception=True)
+    output = read_streams(
+        config, ["broadcasts", "snippets", "broadcast_actions", "ip_addresses"], expecting_exception=True
+    )
 
     got = records_by_stream(output)
     assert set(got) == {"snippets", "ip_addresses"}
     for stream in ("snippets", "ip_addresses"):
         assert canonical(got[stream]) == canonical(EXPECTED[stream](sandbox.workspace, config))
         assert output.get_stream_statuses(stream)[-1] == AirbyteStreamStatus.COMPLETE
-    failed = {error.trace.error.stream_descriptor.name: error.trace.error for error in output.errors if error.trace.error.stream_descriptor}
+    failed = {
+        error.trace.error.stream_descriptor.name: error.trace.error
+        for error in output.errors
+        if error.trace.error.stream_descriptor
+    }
     assert set(failed) == {"broadcasts", "broadcast_actions"}
     for error in failed.values():  # broadcast_actions fails reading its parent list, GET /v1/broadcasts
-        assert (error.message, error.failure_type) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/broadcasts"), FailureType.config_error)
+        assert (error.message, error.failure_type) == (
+            FORBIDDEN_MESSAGE.format(resource="GET /v1/broadcasts"),
+            FailureType.config_error,
+        )
         assert "scope does not include broadcasts" in error.internal_message  # the API's own words, for the logs
     assert output.get_stream_statuses("broadcasts")[-1] == AirbyteStreamStatus.INCOMPLETE
 
@@ -52,14 +61,21 @@ def test_given_exactly_one_full_page_of_bounces_when_read_then_null_page_past_th
 
     output = read_streams(config, ["esp_suppressions"])
 
-    assert canonical(records_by_stream(output)["esp_suppressions"]) == canonical(EXPECTED["esp_suppressions"](sandbox.workspace, config))
-    assert [path.split("?")[1] for path in requests_to(sandbox, "/v1/esp/suppression/bounces")] == ["limit=1000&offset=0", "limit=1000&offset=1000"]
+    assert canonical(records_by_stream(output)["esp_suppressions"]) == canonical(
+        EXPECTED["esp_suppressions"](sandbox.workspace, config)
+    )
+    assert [path.split("?")[1] for path in requests_to(sandbox, "/v1/esp/suppression/bounces")] == [
+        "limit=1000&offset=0",
+        "limit=1000&offset=1000",
+    ]
 
 
 @pytest.mark.parametrize("stream", ["broadcast_actions", "transactional_contents"])
 def test_given_parents_when_incremental_read_then_cursor_moves_only_after_the_last_parent(sandbox, config, stream):
     incoming = {"updated": 1}
-    output = read_streams(config, [stream], SyncMode.incremental, StateBuilder().with_stream_state(stream, incoming).build())
+    output = read_streams(
+        config, [stream], SyncMode.incremental, StateBuilder().with_stream_state(stream, incoming).build()
+    )
 
     states = [message.state.stream.stream_state.__dict__ for message in output.state_messages]
     newest = max(record.record.data["updated"] for record in output.records)

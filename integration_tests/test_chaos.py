@@ -124,7 +124,9 @@ def test_the_same_seed_disturbs_the_same_requests(make_sandbox, backoff_sleeps):
     # A substream slice read ahead on a prefetch worker: its failure must reach the sync too.
     + [("/v1/segments/3/membership", "segment_members", "stall")],
 )
-def test_an_endpoint_that_always_fails_ends_its_stream_with_a_clear_error(make_sandbox, backoff_sleeps, path, stream, kind):
+def test_an_endpoint_that_always_fails_ends_its_stream_with_a_clear_error(
+    make_sandbox, backoff_sleeps, path, stream, kind
+):
     sandbox = chaos_sandbox(make_sandbox, chaos=1.0, chaos_path=path, chaos_kinds=(kind,))
     config = fast_config(sandbox)
     healthy = "campaigns"

@@ -66,7 +66,9 @@ def test_given_rejected_key_when_check_then_failed_with_one_clear_message(sandbo
 def test_given_other_region_when_check_then_redirect_detected_and_not_followed(make_sandbox, tmp_path):
     server = make_sandbox()
 
-    result = run_cli(["check", "--config", "config.json"], sandbox_config(server, api_url=server.other_region_url), tmp_path)
+    result = run_cli(
+        ["check", "--config", "config.json"], sandbox_config(server, api_url=server.other_region_url), tmp_path
+    )
 
     assert connection_status(result) == {"status": "FAILED", "message": WRONG_REGION_MESSAGE.format(status=301)}
     assert_clean_failure(result, server.app_key)
@@ -78,7 +80,12 @@ def test_given_unreachable_host_when_check_then_failed_quickly_naming_the_host(t
     host = f"127.0.0.1:{closed_port()}"
     started = time.monotonic()
 
-    result = run_cli(["check", "--config", "config.json"], {"app_api_key": key, "api_url": f"http://{host}"}, tmp_path, timeout=CHECK_BOUND_SECONDS)
+    result = run_cli(
+        ["check", "--config", "config.json"],
+        {"app_api_key": key, "api_url": f"http://{host}"},
+        tmp_path,
+        timeout=CHECK_BOUND_SECONDS,
+    )
 
     assert time.monotonic() - started < CHECK_BOUND_SECONDS
     assert connection_status(result) == {
@@ -99,7 +106,12 @@ def test_given_foundation_streams_when_read_then_exactly_the_sandbox_records_wit
     config = sandbox_config(sandbox)
     configured = ConfiguredAirbyteCatalogSerializer.dump(catalog(config, FOUNDATION_STREAMS))
 
-    result = run_cli(["read", "--config", "config.json", "--catalog", "catalog.json"], config, tmp_path, extra_files={"catalog.json": configured})
+    result = run_cli(
+        ["read", "--config", "config.json", "--catalog", "catalog.json"],
+        config,
+        tmp_path,
+        extra_files={"catalog.json": configured},
+    )
 
     assert result.returncode == 0, result.stderr[-2000:]
     records: Dict[str, List[Dict[str, Any]]] = {name: [] for name in FOUNDATION_STREAMS}

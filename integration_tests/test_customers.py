@@ -12,8 +12,15 @@ from sandbox.workspace import Knobs
 
 SEGMENTS_7_AND_5 = '{"and":[{"segment":{"id":7}},{"segment":{"id":5}}]}'
 UNSUBSCRIBED = '{"attribute":{"field":"unsubscribed","operator":"eq","value":"true"}}'
-NOT_IN_SEGMENT_2_OR_ENTERPRISE = '{"or":[{"not":{"segment":{"id":2}}},{"attribute":{"field":"plan","operator":"eq","value":"enterprise"}}]}'
-FILTERS = {"everyone": "", "segments-7-and-5": SEGMENTS_7_AND_5, "unsubscribed": UNSUBSCRIBED, "or-not": NOT_IN_SEGMENT_2_OR_ENTERPRISE}
+NOT_IN_SEGMENT_2_OR_ENTERPRISE = (
+    '{"or":[{"not":{"segment":{"id":2}}},{"attribute":{"field":"plan","operator":"eq","value":"enterprise"}}]}'
+)
+FILTERS = {
+    "everyone": "",
+    "segments-7-and-5": SEGMENTS_7_AND_5,
+    "unsubscribed": UNSUBSCRIBED,
+    "or-not": NOT_IN_SEGMENT_2_OR_ENTERPRISE,
+}
 
 
 def read_customers(config):
@@ -38,7 +45,9 @@ def test_search_and_export_read_exactly_the_sandbox_people_and_the_same_cio_ids(
     export_output, by_export = read_customers(export_config)
 
     assert not search_output.errors and not export_output.errors
-    assert canonical(by_search) == canonical(expected_customers(sandbox.workspace, customers_config(sandbox, "search", filter_text)))
+    assert canonical(by_search) == canonical(
+        expected_customers(sandbox.workspace, customers_config(sandbox, "search", filter_text))
+    )
     assert canonical(by_export) == canonical(expected_customers(export_sandbox.workspace, export_config))
     assert sorted(r["cio_id"] for r in by_search) == sorted(r["cio_id"] for r in by_export)
     assert by_search  # every filter above selects somebody
@@ -66,7 +75,9 @@ def test_email_only_people_and_people_without_email_are_present(sandbox, export_
     email_only = [ws.person_ids(i) for i in range(ws.knobs.people) if ws.person_ids(i)["id"] is None]
     without_email = [ws.person_ids(i) for i in range(ws.knobs.people) if ws.person_ids(i)["email"] is None]
     assert len(email_only) == 17 and len(without_email) == 13
-    assert [(by_cio_id[p["cio_id"]].get("id"), by_cio_id[p["cio_id"]]["email"]) for p in email_only] == [(None, p["email"]) for p in email_only]
+    assert [(by_cio_id[p["cio_id"]].get("id"), by_cio_id[p["cio_id"]]["email"]) for p in email_only] == [
+        (None, p["email"]) for p in email_only
+    ]
     assert [by_cio_id[p["cio_id"]].get("email") for p in without_email] == [None] * len(without_email)
 
 
@@ -108,7 +119,10 @@ def test_export_download_carries_no_key_and_the_api_calls_do(export_sandbox):
     assert len(downloads) == 1 and downloads[0]["authorization"] is None and downloads[0]["status"] == 200
     assert export_sandbox.app_key not in downloads[0]["path"]
     assert [(e["method"], e["path"]) for e in api_calls] == [
-        ("POST", "/v1/exports/customers"), ("GET", "/v1/exports/4"), ("GET", "/v1/exports/4"), ("GET", "/v1/exports/4/download"),
+        ("POST", "/v1/exports/customers"),
+        ("GET", "/v1/exports/4"),
+        ("GET", "/v1/exports/4"),
+        ("GET", "/v1/exports/4/download"),
     ]
     assert {e["authorization"] for e in api_calls} == {f"Bearer {export_sandbox.app_key}"}
 
@@ -139,14 +153,21 @@ def test_expired_download_link_is_a_clear_error(make_sandbox):
     assert records == []
     message = output.errors[0].trace.error.message
     assert message.startswith("The export file's download link was refused (HTTP 403: <?xml")
-    assert "Request has expired" in message and message.endswith("Links expire 15 minutes after Customer.io issues them; run the sync again.")
+    assert "Request has expired" in message and message.endswith(
+        "Links expire 15 minutes after Customer.io issues them; run the sync again."
+    )
 
 
 def test_sandbox_refuses_more_than_100_ids_and_a_search_limit_above_1000(sandbox):
     headers = {"Authorization": f"Bearer {sandbox.app_key}"}
     everyone = {"filter": {"attribute": {"field": "cio_id", "operator": "exists"}}}
 
-    too_many = requests.post(f"{sandbox.url}/v1/customers/attributes", json={"ids": [str(100000 + n) for n in range(101)]}, headers=headers, timeout=10)
+    too_many = requests.post(
+        f"{sandbox.url}/v1/customers/attributes",
+        json={"ids": [str(100000 + n) for n in range(101)]},
+        headers=headers,
+        timeout=10,
+    )
     too_large = requests.post(f"{sandbox.url}/v1/customers?limit=1001", json=everyone, headers=headers, timeout=10)
 
     assert (too_many.status_code, too_many.json()) == (400, {"meta": {"error": "ids can hold at most 100 entries"}})
@@ -156,7 +177,12 @@ def test_sandbox_refuses_more_than_100_ids_and_a_search_limit_above_1000(sandbox
 def test_sandbox_export_file_is_gzip_csv_with_identifier_columns_first(export_sandbox):
     headers = {"Authorization": f"Bearer {export_sandbox.app_key}"}
     api = f"{export_sandbox.url}/v1/exports"
-    created = requests.post(f"{api}/customers", json={"filters": json.loads(SEGMENTS_7_AND_5), "attributes": ["plan"]}, headers=headers, timeout=10).json()["export"]
+    created = requests.post(
+        f"{api}/customers",
+        json={"filters": json.loads(SEGMENTS_7_AND_5), "attributes": ["plan"]},
+        headers=headers,
+        timeout=10,
+    ).json()["export"]
     while requests.get(f"{api}/{created['id']}", headers=headers, timeout=10).json()["export"]["status"] != "done":
         pass
     url = requests.get(f"{api}/{created['id']}/download", headers=headers, timeout=10).json()["url"]

@@ -23,7 +23,9 @@ def run_demo(api_key: str, api_url: str, cache_dir: Path) -> subprocess.Complete
 
 def rows_per_stream(stdout: str) -> Dict[str, int]:
     found = (ROW.match(line.strip()) for line in stdout.splitlines())
-    return {match["stream"]: int(match["rows"].replace(",", "")) for match in found if match and match["stream"] != "total"}
+    return {
+        match["stream"]: int(match["rows"].replace(",", "")) for match in found if match and match["stream"] != "total"
+    }
 
 
 def test_demo_syncs_every_stream_into_duckdb_and_never_prints_the_key(standard_sandbox, tmp_path):

@@ -31,7 +31,11 @@ def state_of(message) -> Dict[str, Any]:
 
 def messages_between(ws, start: int, end: int, channels=(None,)) -> List[Dict[str, Any]]:
     lo, hi = sandbox_messages.timeline(ws).between(start, end)
-    return [sandbox_messages.message(ws, i) for channel in channels for i in sandbox_messages.selection(channel).indexes(lo, hi)]
+    return [
+        sandbox_messages.message(ws, i)
+        for channel in channels
+        for i in sandbox_messages.selection(channel).indexes(lo, hi)
+    ]
 
 
 def cut_after_state(output, number: int) -> Tuple[List[Dict[str, Any]], Any]:
@@ -49,6 +53,7 @@ def cut_after_state(output, number: int) -> Tuple[List[Dict[str, Any]], Any]:
 
 # -- messages ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -64,7 +69,9 @@ def test_given_start_date_and_channels_when_full_refresh_then_exactly_the_sandbo
     output = read_streams(config, ["messages"])
 
     assert not output.errors
-    assert canonical(records_by_stream(output).get("messages", [])) == canonical(sandbox_messages.expected_messages(sandbox.workspace, config))
+    assert canonical(records_by_stream(output).get("messages", [])) == canonical(
+        sandbox_messages.expected_messages(sandbox.workspace, config)
+    )
 
 
 def test_given_range_longer_than_six_months_when_requested_then_sandbox_clips_it_like_the_api(sandbox):
@@ -78,7 +85,9 @@ def test_given_range_longer_than_six_months_when_requested_then_sandbox_clips_it
     ).json()
 
     assert min(message["created"] for message in body["messages"]) >= ws.now - sandbox_messages.SIX_MONTHS
-    assert len(messages_between(ws, two_years_ago, ws.now)) > 3 * len(messages_between(ws, ws.now - sandbox_messages.SIX_MONTHS, ws.now))
+    assert len(messages_between(ws, two_years_ago, ws.now)) > 3 * len(
+        messages_between(ws, ws.now - sandbox_messages.SIX_MONTHS, ws.now)
+    )
 
 
 def test_given_full_refresh_when_read_then_one_request_per_window_plus_one_per_further_page(sandbox):
@@ -94,7 +103,9 @@ def test_given_full_refresh_when_read_then_one_request_per_window_plus_one_per_f
     assert windows[-1] == sandbox.workspace.now
 
 
-def test_given_new_messages_between_two_syncs_when_incremental_then_all_new_and_only_the_lookback_reread(make_sandbox, connector_clock_is_sandbox_clock):
+def test_given_new_messages_between_two_syncs_when_incremental_then_all_new_and_only_the_lookback_reread(
+    make_sandbox, connector_clock_is_sandbox_clock
+):
     server = make_sandbox()
     ws = server.workspace
     connector_clock_is_sandbox_clock.append(ws)
@@ -112,12 +123,16 @@ def test_given_new_messages_between_two_syncs_when_incremental_then_all_new_and_
     assert new and {m["id"] for m in new} <= {r["id"] for r in second_records}
     assert canonical(second_records) == canonical(messages_between(ws, first_now - 10 * DAY, ws.now))
     assert any(first_records[r["id"]]["metrics"] != r["metrics"] for r in second_records if r["id"] in first_records)
-    assert state_of(second.state_messages[-1]) == {"states": [{"partition": {"type": None}, "cursor": {"created": ws.now}}]}
+    assert state_of(second.state_messages[-1]) == {
+        "states": [{"partition": {"type": None}, "cursor": {"created": ws.now}}]
+    }
 
 
 @pytest.mark.parametrize("cut_at", [1, 4, 9], ids=["after-first-window", "mid-history", "late"])
 def test_given_sync_killed_after_a_state_message_when_resumed_then_nothing_lost(sandbox, cut_at):
-    config = sandbox_config(sandbox, start_date="2026-01-01T00:00:00Z", messages={"types": ["email", "push"], "lookback_days": 0})
+    config = sandbox_config(
+        sandbox, start_date="2026-01-01T00:00:00Z", messages={"types": ["email", "push"], "lookback_days": 0}
+    )
     full = read_streams(config, ["messages"], sync_mode=SyncMode.incremental)
     delivered, state = cut_after_state(full, cut_at)
 
@@ -131,6 +146,7 @@ def test_given_sync_killed_after_a_state_message_when_resumed_then_nothing_lost(
 
 
 # -- activities ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "options",
@@ -147,7 +163,9 @@ def test_given_single_table_when_full_refresh_then_exactly_the_sandbox_activitie
     output = read_streams(config, ["activities_all"])
 
     assert not output.errors
-    assert canonical(records_by_stream(output)["activities_all"]) == canonical(sandbox_activities.expected_streams(sandbox.workspace, config)["activities_all"])
+    assert canonical(records_by_stream(output)["activities_all"]) == canonical(
+        sandbox_activities.expected_streams(sandbox.workspace, config)["activities_all"]
+    )
 
 
 def test_given_deleted_people_excluded_when_read_then_none_of_their_activities(sandbox):
@@ -158,7 +176,11 @@ def test_given_deleted_people_excluded_when_read_then_none_of_their_activities(s
     kept = {r["id"] for r in records_by_stream(read_streams(without, ["activities_all"]))["activities_all"]}
 
     assert kept < every
-    assert all(r["customer_identifiers"]["email"].startswith("gone") for r in sandbox_activities.expected_activities(sandbox.workspace, with_deleted, "event") if r["id"] in every - kept)
+    assert all(
+        r["customer_identifiers"]["email"].startswith("gone")
+        for r in sandbox_activities.expected_activities(sandbox.workspace, with_deleted, "event")
+        if r["id"] in every - kept
+    )
 
 
 def test_given_parsed_data_when_discover_and_read_then_streams_with_flattened_columns(sandbox):
@@ -169,10 +191,24 @@ def test_given_parsed_data_when_discover_and_read_then_streams_with_flattened_co
     output = read_streams(config, [name for name in streams if name.startswith("activity_")])
 
     expected = sandbox_activities.expected_streams(sandbox.workspace, config)
-    assert sorted(name for name in streams if name.startswith("activit")) == sorted(expected) == ["activity__o_12_create", "activity__r_12_attribute_change", "activity_event", "activity_profile_create"]
-    columns = {name: sorted(c for c in streams[name].json_schema["properties"] if c.startswith("data_")) for name in expected}
+    assert (
+        sorted(name for name in streams if name.startswith("activit"))
+        == sorted(expected)
+        == ["activity__o_12_create", "activity__r_12_attribute_change", "activity_event", "activity_profile_create"]
+    )
+    columns = {
+        name: sorted(c for c in streams[name].json_schema["properties"] if c.startswith("data_")) for name in expected
+    }
     assert columns == {
-        "activity_event": ["data_address_city", "data_address_country_code", "data_coupon", "data_items", "data_name", "data_price", "data_quantity"],
+        "activity_event": [
+            "data_address_city",
+            "data_address_country_code",
+            "data_coupon",
+            "data_items",
+            "data_name",
+            "data_price",
+            "data_quantity",
+        ],
         "activity__o_12_create": ["data_attributes_name", "data_attributes_plan", "data_object_id"],
         "activity__r_12_attribute_change": ["data_object_id", "data_role_from", "data_role_to"],
         "activity_profile_create": [],
@@ -187,23 +223,30 @@ def pages_back_to(records: List[Mapping[str, Any]], bound: int) -> List[Mapping[
     """Newest-first pages of 100 up to and including the first page wholly older than `bound`."""
     read: List[Mapping[str, Any]] = []
     for start in range(0, len(records), 100):
-        chunk = records[start:start + 100]
+        chunk = records[start : start + 100]
         read += chunk
         if all(record["timestamp"] < bound for record in chunk):
             break
     return read
 
 
-def test_given_new_activities_between_two_syncs_when_incremental_then_all_new_and_pages_back_to_cursor_less_an_hour(make_sandbox, connector_clock_is_sandbox_clock):
+def test_given_new_activities_between_two_syncs_when_incremental_then_all_new_and_pages_back_to_cursor_less_an_hour(
+    make_sandbox, connector_clock_is_sandbox_clock
+):
     server = make_sandbox()
     ws = server.workspace
     connector_clock_is_sandbox_clock.append(ws)
     config = sandbox_config(server, activities={"types": ["event", "page"]})
     first = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental)
-    cursors = {entry["partition"]["type"]: entry["cursor"]["timestamp"] for entry in state_of(first.state_messages[-1])["states"]}
+    cursors = {
+        entry["partition"]["type"]: entry["cursor"]["timestamp"]
+        for entry in state_of(first.state_messages[-1])["states"]
+    }
 
     ws.advance(2 * DAY)
-    second = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental, state=[first.state_messages[-1].state])
+    second = read_streams(
+        config, ["activities_all"], sync_mode=SyncMode.incremental, state=[first.state_messages[-1].state]
+    )
 
     expected = []
     for activity_type in ("event", "page"):
@@ -224,4 +267,6 @@ def test_given_activities_sync_killed_after_first_type_when_resumed_then_nothing
 
     got = {record["id"]: record for record in delivered + records_by_stream(resumed)["activities_all"]}
     assert not resumed.errors
-    assert canonical(got.values()) == canonical(sandbox_activities.expected_streams(sandbox.workspace, config)["activities_all"])
+    assert canonical(got.values()) == canonical(
+        sandbox_activities.expected_streams(sandbox.workspace, config)["activities_all"]
+    )

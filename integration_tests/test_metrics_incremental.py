@@ -35,7 +35,11 @@ def latest_states(output) -> List[Any]:
 
 
 def sent_params(server, path_suffix: str) -> List[Dict[str, List[str]]]:
-    return [parse_qs(urlsplit(entry["path"]).query) for entry in server.stats.log if urlsplit(entry["path"]).path.endswith(path_suffix)]
+    return [
+        parse_qs(urlsplit(entry["path"]).query)
+        for entry in server.stats.log
+        if urlsplit(entry["path"]).path.endswith(path_suffix)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +66,9 @@ def test_full_refresh_of_every_metrics_stream_equals_sandbox_truth(small_sandbox
 
 
 @pytest.mark.parametrize("stream", STREAMS)
-def test_second_sync_after_two_days_reads_new_days_and_rereads_only_the_last_complete_and_then_current_day(small_sandbox, stream):
+def test_second_sync_after_two_days_reads_new_days_and_rereads_only_the_last_complete_and_then_current_day(
+    small_sandbox, stream
+):
     config = sandbox_config(small_sandbox)
     ws = small_sandbox.workspace
     first = read_streams(config, [stream], SyncMode.incremental)
@@ -77,11 +83,15 @@ def test_second_sync_after_two_days_reads_new_days_and_rereads_only_the_last_com
     rows = records_by_stream(second).get(stream, [])
     expected = [row for row in sandbox_metrics.EXPECTED[stream](ws, config) if row["period_start"] >= last_complete_day]
     assert canonical(rows) == canonical(expected)
-    assert sorted({row["period_start"] for row in rows}) == sandbox_metrics.last_periods(ws, 4, "days", sandbox_metrics.EST)
+    assert sorted({row["period_start"] for row in rows}) == sandbox_metrics.last_periods(
+        ws, 4, "days", sandbox_metrics.EST
+    )
     assert final_state(second) == {"period_start": sandbox_metrics.last_periods(ws, 2, "days", sandbox_metrics.EST)[0]}
 
 
-def test_version_2_asks_from_the_saved_period_and_version_1_for_the_steps_since_then_and_one_more(small_sandbox, monkeypatch):
+def test_version_2_asks_from_the_saved_period_and_version_1_for_the_steps_since_then_and_one_more(
+    small_sandbox, monkeypatch
+):
     # Requests are built on the connector's clock: point it at the sandbox's to know what they say.
     monkeypatch.setattr("source_customerio.windows.current_time", lambda: small_sandbox.workspace.now)
     config = sandbox_config(small_sandbox)
@@ -94,7 +104,9 @@ def test_version_2_asks_from_the_saved_period_and_version_1_for_the_steps_since_
     saved = str(final_state(first)["period_start"])
     now = str(small_sandbox.workspace.now)
     v2 = sent_params(small_sandbox, "/metrics")
-    assert {(p["version"][0], p["res"][0], p["tz"][0], p["start"][0], p["end"][0]) for p in v2 if "version" in p} == {("2", "days", "America/New_York", saved, now)}
+    assert {(p["version"][0], p["res"][0], p["tz"][0], p["start"][0], p["end"][0]) for p in v2 if "version" in p} == {
+        ("2", "days", "America/New_York", saved, now)
+    }
     assert {(p["period"][0], p["steps"][0]) for p in v2 if "period" in p} == {("days", "4")}
 
 
@@ -106,14 +118,20 @@ def test_a_sync_cut_before_its_last_parent_resumes_from_the_previous_state(small
     second = read_streams(config, ["newsletter_metrics"], SyncMode.incremental, state=latest_states(first))
 
     states = [message.state.stream.stream_state.__dict__ for message in second.state_messages]
-    new_state = {"period_start": sandbox_metrics.last_periods(small_sandbox.workspace, 2, "days", sandbox_metrics.EST)[0]}
+    new_state = {
+        "period_start": sandbox_metrics.last_periods(small_sandbox.workspace, 2, "days", sandbox_metrics.EST)[0]
+    }
     # One checkpoint per newsletter: the old state until the last newsletter is read, then the new one.
     assert states == [final_state(first)] * (SMALL.newsletters - 1) + [new_state]
 
 
 def test_sandbox_dates_its_answers_by_its_own_clock(small_sandbox):
     small_sandbox.workspace.advance(DAY + 5)
-    response = requests.get(f"{small_sandbox.url}/v1/newsletters/1/metrics", headers={"Authorization": f"Bearer {small_sandbox.app_key}"}, timeout=10)
+    response = requests.get(
+        f"{small_sandbox.url}/v1/newsletters/1/metrics",
+        headers={"Authorization": f"Bearer {small_sandbox.app_key}"},
+        timeout=10,
+    )
 
     assert parsedate_to_datetime(response.headers["Date"]).timestamp() == small_sandbox.workspace.now
 
@@ -133,9 +151,23 @@ def test_sandbox_dates_its_answers_by_its_own_clock(small_sandbox):
         ("newsletters/1/metrics/links", {"period": "hours", "steps": 1}, 400),
         ("broadcasts/1/actions/5010/metrics", {"period": "weeks", "steps": 12}, 200),
     ],
-    ids=["no-version", "unknown-res", "v2-without-window", "v2-over-10-years", "unknown-zone", "v2-ok", "v1-campaign-months-cap", "newsletter-months-cap", "days-cap", "at-least-2-steps", "v1-ok"],
+    ids=[
+        "no-version",
+        "unknown-res",
+        "v2-without-window",
+        "v2-over-10-years",
+        "unknown-zone",
+        "v2-ok",
+        "v1-campaign-months-cap",
+        "newsletter-months-cap",
+        "days-cap",
+        "at-least-2-steps",
+        "v1-ok",
+    ],
 )
 def test_sandbox_enforces_the_documented_metrics_params(sandbox, path, params, status):
-    response = requests.get(f"{sandbox.url}/v1/{path}", params=params, headers={"Authorization": f"Bearer {sandbox.app_key}"}, timeout=10)
+    response = requests.get(
+        f"{sandbox.url}/v1/{path}", params=params, headers={"Authorization": f"Bearer {sandbox.app_key}"}, timeout=10
+    )
 
     assert response.status_code == status, response.text

@@ -35,7 +35,10 @@ def sandbox_counts(sandbox, config, streams):
     """What the sandbox holds per stream: its expected records, or an in-process read where it has none."""
     without_truth = [stream for stream in streams if stream not in EXPECTED]
     read = records_by_stream(read_streams(config, without_truth)) if without_truth else {}
-    return {stream: len(EXPECTED[stream](sandbox.workspace, config)) if stream in EXPECTED else len(read.get(stream, [])) for stream in streams}
+    return {
+        stream: len(EXPECTED[stream](sandbox.workspace, config)) if stream in EXPECTED else len(read.get(stream, []))
+        for stream in streams
+    }
 
 
 def test_pyairbyte_loads_every_stream_into_duckdb_with_the_sandbox_counts(small_sandbox, tmp_path):
@@ -64,8 +67,12 @@ def test_pyairbyte_incremental_reads_resume_and_merge_to_the_sandbox_counts(smal
     small_sandbox.stats.reset()
     second = source.read(cache=cache)
 
-    assert {stream: len(second.streams[stream]) for stream in INCREMENTAL} == sandbox_counts(small_sandbox, config, INCREMENTAL)
+    assert {stream: len(second.streams[stream]) for stream in INCREMENTAL} == sandbox_counts(
+        small_sandbox, config, INCREMENTAL
+    )
     # The second read resumed from the saved state instead of from start_date.
-    message_windows = [parse_qs(urlsplit(r["path"]).query) for r in small_sandbox.stats.log if r["path"].startswith("/v1/messages")]
+    message_windows = [
+        parse_qs(urlsplit(r["path"]).query) for r in small_sandbox.stats.log if r["path"].startswith("/v1/messages")
+    ]
     start_date = datetime.strptime(config["start_date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
     assert message_windows and min(int(window["start_ts"][0]) for window in message_windows) > start_date

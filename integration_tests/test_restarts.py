@@ -44,7 +44,10 @@ def stream_config(sandbox, stream: str) -> Dict[str, Any]:
     if stream == "messages":
         # Several windows per channel, so a sync emits many states to be killed after.
         start = DEFAULT_NOW - 2 * SMALL_KNOBS.message_history_days * DAY
-        return {**small_config(sandbox, messages={"types": MESSAGE_CHANNELS, "lookback_days": LOOKBACK_DAYS}), "start_date": iso(start)}
+        return {
+            **small_config(sandbox, messages={"types": MESSAGE_CHANNELS, "lookback_days": LOOKBACK_DAYS}),
+            "start_date": iso(start),
+        }
     if stream == "activities_all":
         return small_config(sandbox, activities={"types": ACTIVITY_TYPES})
     return small_config(sandbox)
@@ -71,10 +74,16 @@ class Run:
             args += ["--state", "state.json"]
         self._process = subprocess.Popen(
             [str(Path(sys.executable).parent / "source-customerio"), *args],
-            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 
-    def follow(self, kill_after_state: Optional[int] = None, then_lines: int = 0, kill_after_records: Optional[int] = None) -> "Run":
+    def follow(
+        self, kill_after_state: Optional[int] = None, then_lines: int = 0, kill_after_records: Optional[int] = None
+    ) -> "Run":
         """Read the run's output; SIGKILL it `then_lines` lines after its k-th state, or at its n-th record."""
         countdown: Optional[int] = None
         for line in self._process.stdout:
@@ -102,7 +111,9 @@ class Run:
         return self
 
 
-def killed_and_resumed(sandbox, tmp_path, stream: str, seed: int, kills: int, states_per_kill: int) -> Tuple[List[Run], Dict[str, Any]]:
+def killed_and_resumed(
+    sandbox, tmp_path, stream: str, seed: int, kills: int, states_per_kill: int
+) -> Tuple[List[Run], Dict[str, Any]]:
     """Kill the sync up to `kills` times, each at a random point after one of its next states; then finish it.
 
     A run that ends before its kill point has simply finished the sync.
@@ -127,10 +138,14 @@ def killed_and_resumed(sandbox, tmp_path, stream: str, seed: int, kills: int, st
 def series_cursors(state: Optional[Mapping[str, Any]]) -> Dict[Optional[str], int]:
     """{series: cursor} of a per-series stream state (messages, activities)."""
     stream_state = (state or {}).get("stream", {}).get("stream_state") or {}
-    return {entry["partition"]["type"]: next(iter(entry["cursor"].values())) for entry in stream_state.get("states", [])}
+    return {
+        entry["partition"]["type"]: next(iter(entry["cursor"].values())) for entry in stream_state.get("states", [])
+    }
 
 
-def may_repeat(stream: str, record: Mapping[str, Any], resumed_from: Optional[Mapping[str, Any]], sandbox, config) -> bool:
+def may_repeat(
+    stream: str, record: Mapping[str, Any], resumed_from: Optional[Mapping[str, Any]], sandbox, config
+) -> bool:
     """Whether the docs allow `record`, delivered before a restart, to be read again after it."""
     cursors = series_cursors(resumed_from)
     if stream == "messages":
@@ -159,7 +174,10 @@ def assert_restarts_lose_nothing_and_repeat_only_the_documented(sandbox, stream:
 def restart_sandbox(make_sandbox):
     sandbox = make_sandbox(SMALL_KNOBS)
     # Keeps the activities rule above exact: each selected type must fit in one page.
-    per_type = Counter(record["type"] for record in EXPECTED["activities_all"](sandbox.workspace, stream_config(sandbox, "activities_all")))
+    per_type = Counter(
+        record["type"]
+        for record in EXPECTED["activities_all"](sandbox.workspace, stream_config(sandbox, "activities_all"))
+    )
     assert max(per_type.values()) <= ActivitiesStream.page_size
     return sandbox
 
@@ -170,7 +188,9 @@ RESTARTABLE = [("messages", 12), ("activities_all", 3)]
 
 @pytest.mark.parametrize("stream, states_per_kill", RESTARTABLE)
 def test_an_incremental_sync_killed_once_resumes_without_loss(restart_sandbox, tmp_path, stream, states_per_kill):
-    runs, config = killed_and_resumed(restart_sandbox, tmp_path, stream, seed=1, kills=1, states_per_kill=states_per_kill)
+    runs, config = killed_and_resumed(
+        restart_sandbox, tmp_path, stream, seed=1, kills=1, states_per_kill=states_per_kill
+    )
 
     assert_restarts_lose_nothing_and_repeat_only_the_documented(restart_sandbox, stream, runs, config)
     assert runs[0].delivered, "the first run delivered something before it was killed"
@@ -195,7 +215,11 @@ def test_a_full_refresh_sync_killed_reads_everything_again(restart_sandbox, tmp_
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(2, 8))
 @pytest.mark.parametrize("stream, states_per_kill", RESTARTABLE)
-def test_an_incremental_sync_killed_again_and_again_resumes_without_loss(restart_sandbox, tmp_path, stream, states_per_kill, seed):
-    runs, config = killed_and_resumed(restart_sandbox, tmp_path, stream, seed=seed, kills=3, states_per_kill=max(1, states_per_kill // 3))
+def test_an_incremental_sync_killed_again_and_again_resumes_without_loss(
+    restart_sandbox, tmp_path, stream, states_per_kill, seed
+):
+    runs, config = killed_and_resumed(
+        restart_sandbox, tmp_path, stream, seed=seed, kills=3, states_per_kill=max(1, states_per_kill // 3)
+    )
 
     assert_restarts_lose_nothing_and_repeat_only_the_documented(restart_sandbox, stream, runs, config)

@@ -25,4 +25,6 @@ def test_concurrent_read_equals_sequential_read(sandbox, config):
     sequential = read_streams({**config, "max_concurrent_requests": 1}, streams)
 
     assert [m.record.data for m in concurrent.records] == [m.record.data for m in sequential.records]
-    assert [m.state.stream.stream_state for m in concurrent.state_messages] == [m.state.stream.stream_state for m in sequential.state_messages]
+    assert [m.state.stream.stream_state for m in concurrent.state_messages] == [
+        m.state.stream.stream_state for m in sequential.state_messages
+    ]

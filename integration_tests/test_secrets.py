@@ -44,7 +44,13 @@ SCENARIOS: Dict[str, tuple] = {
     "check at the other region (301)": ({}, {"api_url": "other region"}, "check", None, None),
     "read at the other region (301)": ({}, {"api_url": "other region"}, "read", ["campaigns"], None),
     "check with a rejected key (401)": ({"app_key": OTHER_KEY}, {}, "check", None, None),
-    "read without a scope (403)": ({"scoped_keys": {CANARY: {"newsletters"}}}, {}, "read", ["newsletters", "segments"], None),
+    "read without a scope (403)": (
+        {"scoped_keys": {CANARY: {"newsletters"}}},
+        {},
+        "read",
+        ["newsletters", "segments"],
+        None,
+    ),
     "read with a config error": ({}, {"activities": {"mode": "PARSED_DATA"}}, "read", ["campaigns"], None),
     "read with a bad state file": ({}, {}, "read", ["campaigns"], {"campaigns": "oops"}),
     "check an unreachable host": ({}, {"api_url": "closed port"}, "check", None, None),
@@ -81,7 +87,9 @@ def test_the_key_never_shows_and_goes_only_to_the_api_host(make_sandbox, tmp_pat
     if streams:
         valid_config = small_config(sandbox)
         names = sorted(discovered_streams(valid_config)) if streams == "all" else streams
-        files["catalog.json"] = ConfiguredAirbyteCatalogSerializer.dump(catalog(valid_config, names, SyncMode.incremental))
+        files["catalog.json"] = ConfiguredAirbyteCatalogSerializer.dump(
+            catalog(valid_config, names, SyncMode.incremental)
+        )
         args += ["--catalog", "catalog.json"]
     if state is not None:
         files["state.json"] = state
@@ -99,7 +107,9 @@ def test_the_key_never_shows_and_goes_only_to_the_api_host(make_sandbox, tmp_pat
         assert result.returncode == 0
         assert {m["record"]["stream"] for m in messages(result.stdout) if m["type"] == "RECORD"} == set(names)
     if name == "read customers by export":
-        assert [r["path"].split("/")[1] for r in sandbox.stats.log if not r["path"].startswith("/v1/")] == ["export-files"]
+        assert [r["path"].split("/")[1] for r in sandbox.stats.log if not r["path"].startswith("/v1/")] == [
+            "export-files"
+        ]
     if "301" in name:
         assert {r["region"] for r in sandbox.stats.log} == {"EU"}
 
@@ -128,7 +138,9 @@ def test_retry_and_failure_paths_never_show_the_key(make_sandbox, debug_output, 
     sandbox = make_sandbox(SMALL_KNOBS, settings, app_key=CANARY)
     config = small_config(sandbox, request_timeout_seconds=1)
 
-    output = read(SourceCustomerio(), config, catalog(config, ["campaigns", "newsletters"]), expecting_exception=True, debug=True)
+    output = read(
+        SourceCustomerio(), config, catalog(config, ["campaigns", "newsletters"]), expecting_exception=True, debug=True
+    )
 
     emitted = "\n".join(repr(AirbyteMessageSerializer.dump(message)) for message in output.get_message_iterator())
     printed = capsys.readouterr()

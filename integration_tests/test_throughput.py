@@ -82,6 +82,7 @@ def test_every_response_is_parsed_once(sandbox, config, monkeypatch):
         def counted(*args, **kwargs):
             parses.append(1)
             return parse(*args, **kwargs)
+
         return counted
 
     monkeypatch.setattr(source_customerio.errors, "json", SimpleNamespace(loads=counting(json.loads)))

@@ -16,13 +16,23 @@ def main() -> None:
     parser.add_argument("--rate-limit", type=float, default=None, help="requests per second (429 beyond)")
     parser.add_argument("--retry-after", type=int, default=None, help="seconds in a 429's Retry-After header")
     parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--chaos", type=float, default=0.0, help="share of /v1 requests that get a fault (500/502/503, reset, truncated body, stall, 429 burst)")
+    parser.add_argument(
+        "--chaos",
+        type=float,
+        default=0.0,
+        help="share of /v1 requests that get a fault (500/502/503, reset, truncated body, stall, 429 burst)",
+    )
     parser.add_argument("--chaos-seed", type=int, default=0, help="the same seed gives the same faults")
     parser.add_argument("--chaos-path", default="/v1/", help="only requests under this path prefix get chaos")
     parser.add_argument("--chaos-stall-seconds", type=float, default=Settings.chaos_stall_seconds)
     parser.add_argument("--app-key", default=APP_KEY)
     for name, default in vars(Knobs()).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=f"workspace size knob (default {default})")
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=type(default),
+            default=default,
+            help=f"workspace size knob (default {default})",
+        )
     args = parser.parse_args()
     knobs = Knobs(**{name: getattr(args, name) for name in vars(Knobs())})
     settings = Settings(
@@ -36,7 +46,10 @@ def main() -> None:
         chaos_stall_seconds=args.chaos_stall_seconds,
     )
     sandbox = Sandbox(knobs, settings, app_key=args.app_key).start(args.port, args.other_port)
-    print(f"sandbox {args.region} at {sandbox.url} (other region {sandbox.other_region_url}); key {args.app_key}", flush=True)
+    print(
+        f"sandbox {args.region} at {sandbox.url} (other region {sandbox.other_region_url}); key {args.app_key}",
+        flush=True,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -21,7 +21,7 @@ class ApiError(Exception):
 class Request:
     method: str
     path: str
-    params: Dict[str, str]          # path parameters
+    params: Dict[str, str]  # path parameters
     query: Dict[str, List[str]]
     headers: Mapping[str, str]
     body: bytes = b""
@@ -56,11 +56,11 @@ class Request:
 @dataclass
 class Response:
     status: int = 200
-    body: Any = None                       # dict → JSON; bytes → as is; an iterator of bytes → chunked
+    body: Any = None  # dict → JSON; bytes → as is; an iterator of bytes → chunked
     headers: Dict[str, str] = field(default_factory=dict)
 
 
-Handler = Callable[[Any, Request], Any]   # (workspace, request) -> dict | Response
+Handler = Callable[[Any, Request], Any]  # (workspace, request) -> dict | Response
 
 
 @dataclass
@@ -128,7 +128,7 @@ def cursor_page(request: Request, kind: str, items: Sequence[Any], default: int,
     """One page of a materialised list and the next cursor ("" after the last page)."""
     limit = page_limit(request, default, cap)
     start = decode_cursor(kind, request.arg("start"))
-    chunk = items[start:start + limit]
+    chunk = items[start : start + limit]
     end = start + len(chunk)
     return chunk, encode_cursor(kind, end) if end < len(items) else ""
 

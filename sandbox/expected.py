@@ -7,10 +7,7 @@ the connector's documented transforms (carried parent ids, ids as integers).
 from typing import Any, Callable, Dict, List, Mapping
 
 from sandbox import expected_breadth
-from sandbox.resources import campaigns, newsletters, segments, workspaces
-from sandbox.resources import activities, messages
-from sandbox.resources import customers
-from sandbox.resources import metrics
+from sandbox.resources import activities, campaigns, customers, messages, metrics, newsletters, segments, workspaces
 from sandbox.workspace import Workspace
 
 Records = List[Dict[str, Any]]

@@ -34,11 +34,19 @@ def expected_broadcast_actions(ws: Workspace, config: Mapping[str, Any]) -> Reco
 
 
 def expected_broadcast_triggers(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [trigger for broadcast_id in broadcasts.broadcast_ids(ws) for trigger in broadcasts.broadcast_triggers(ws, broadcast_id)]
+    return [
+        trigger
+        for broadcast_id in broadcasts.broadcast_ids(ws)
+        for trigger in broadcasts.broadcast_triggers(ws, broadcast_id)
+    ]
 
 
 def expected_newsletter_contents(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [content for newsletter_id in range(1, ws.knobs.newsletters + 1) for content in newsletters.newsletter_contents(ws, newsletter_id)]
+    return [
+        content
+        for newsletter_id in range(1, ws.knobs.newsletters + 1)
+        for content in newsletters.newsletter_contents(ws, newsletter_id)
+    ]
 
 
 def expected_newsletter_test_groups(ws: Workspace, config: Mapping[str, Any]) -> Records:
@@ -62,7 +70,11 @@ def expected_transactional_contents(ws: Workspace, config: Mapping[str, Any]) ->
 
 
 def expected_sender_identities(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [{**identity, "hidden": hidden} for hidden in (False, True) for identity in messaging.sender_identities(ws, hidden)]
+    return [
+        {**identity, "hidden": hidden}
+        for hidden in (False, True)
+        for identity in messaging.sender_identities(ws, hidden)
+    ]
 
 
 def expected_snippets(ws: Workspace, config: Mapping[str, Any]) -> Records:
@@ -70,7 +82,10 @@ def expected_snippets(ws: Workspace, config: Mapping[str, Any]) -> Records:
 
 
 def expected_reporting_webhooks(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [{**webhook, "endpoint": endpoint} for webhook, endpoint in zip(messaging.reporting_webhooks(ws), STRIPPED_WEBHOOK_ENDPOINTS)]
+    return [
+        {**webhook, "endpoint": endpoint}
+        for webhook, endpoint in zip(messaging.reporting_webhooks(ws), STRIPPED_WEBHOOK_ENDPOINTS)
+    ]
 
 
 def expected_segment_usage(ws: Workspace, config: Mapping[str, Any]) -> Records:

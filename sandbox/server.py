@@ -51,15 +51,15 @@ HANGUP_STATUS = 0  # the status logged for a request that got no HTTP answer (re
 
 @dataclass
 class Settings:
-    rate_limit: Optional[float] = None      # requests per second; None = unlimited
-    retry_after: Optional[int] = None       # seconds in the 429's Retry-After header
+    rate_limit: Optional[float] = None  # requests per second; None = unlimited
+    retry_after: Optional[int] = None  # seconds in the 429's Retry-After header
     latency_ms: float = 0.0
     region: str = "US"
-    chaos: float = 0.0                      # share of /v1 requests that get a fault, 0..1
+    chaos: float = 0.0  # share of /v1 requests that get a fault, 0..1
     chaos_seed: int = 0
-    chaos_path: str = "/v1/"                # a narrower prefix with chaos 1.0 takes one endpoint down
+    chaos_path: str = "/v1/"  # a narrower prefix with chaos 1.0 takes one endpoint down
     chaos_kinds: Sequence[str] = CHAOS_KINDS
-    chaos_stall_seconds: float = 3.0        # keep it above the client's request_timeout_seconds
+    chaos_stall_seconds: float = 3.0  # keep it above the client's request_timeout_seconds
     chaos_burst: int = 3
 
 
@@ -98,7 +98,16 @@ class Stats:
             self.by_status[status] += 1
             self.by_route[route_name] += 1
             if len(self.log) < 200000:
-                self.log.append({"region": region, "method": method, "path": path, "status": status, "authorization": auth, "at": time.time()})
+                self.log.append(
+                    {
+                        "region": region,
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "authorization": auth,
+                        "at": time.time(),
+                    }
+                )
 
     def count_chaos(self, kind: str) -> None:
         with self._lock:
@@ -127,7 +136,14 @@ class _Server(ThreadingHTTPServer):
 class Sandbox:
     """Start with `Sandbox(...).start()`; `url` is the workspace's region, `other_region_url` redirects."""
 
-    def __init__(self, knobs: Optional[Knobs] = None, settings: Optional[Settings] = None, app_key: str = APP_KEY, scoped_keys: Optional[Dict[str, Set[str]]] = None, now: Optional[int] = None):
+    def __init__(
+        self,
+        knobs: Optional[Knobs] = None,
+        settings: Optional[Settings] = None,
+        app_key: str = APP_KEY,
+        scoped_keys: Optional[Dict[str, Set[str]]] = None,
+        now: Optional[int] = None,
+    ):
         self.workspace = Workspace(knobs, **({"now": now} if now is not None else {}))
         self.settings = settings or Settings()
         self.app_key = app_key
@@ -209,7 +225,9 @@ class Sandbox:
                 self._chaos_bursts[request_key] -= 1
                 kind: Optional[str] = "429_burst"
             else:
-                digest = hashlib.blake2b(f"{settings.chaos_seed}:{request_key}:{attempt}".encode(), digest_size=16).digest()
+                digest = hashlib.blake2b(
+                    f"{settings.chaos_seed}:{request_key}:{attempt}".encode(), digest_size=16
+                ).digest()
                 draw, pick = (int.from_bytes(half, "big") / 2**64 for half in (digest[:8], digest[8:]))
                 kind = settings.chaos_kinds[int(pick * len(settings.chaos_kinds))] if draw < settings.chaos else None
                 if kind == "429_burst":
@@ -252,16 +270,24 @@ class Sandbox:
             return self._control(parts.path, parse_qs(parts.query), body)
         found, params = match(method, parts.path)
         if found is not None and found.public:
-            request = Request(method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope)
+            request = Request(
+                method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope
+            )
             result = found.handler(self.workspace, request)
             return result if isinstance(result, Response) else Response(200, result)
         auth = headers.get("Authorization") or ""
-        key = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        key = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
         if key is None or (key != self.app_key and key not in self.scoped_keys):
-            detail = "Track API keys do not work with the App API" if key and key.startswith(TRACK_KEY_PREFIX) else "invalid or missing App API key"
+            detail = (
+                "Track API keys do not work with the App API"
+                if key and key.startswith(TRACK_KEY_PREFIX)
+                else "invalid or missing App API key"
+            )
             raise ApiError(401, f"Unauthorized: {detail}")
         if region != self.settings.region:
-            return Response(301, {"meta": {"error": "workspace is in another region"}}, {"Location": self.url + raw_path})
+            return Response(
+                301, {"meta": {"error": "workspace is in another region"}}, {"Location": self.url + raw_path}
+            )
         chaos = self._chaos_kind(method, raw_path, body)
         if chaos:
             self._disrupt(chaos)
@@ -275,7 +301,9 @@ class Sandbox:
             raise ApiError(404, "not found")
         if found.scope in self.scoped_keys.get(key, set()):
             raise ApiError(403, f"this key's scope does not include {found.scope}")
-        request = Request(method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope)
+        request = Request(
+            method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope
+        )
         result = found.handler(self.workspace, request)
         response = result if isinstance(result, Response) else Response(200, result)
         return truncated(response) if chaos == "truncated" else response
@@ -366,7 +394,9 @@ def _make_handler(sandbox: Sandbox, region: str) -> type:
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.write(b"0\r\n\r\n")
                 return
-            payload = response.body if isinstance(response.body, (bytes, bytearray)) else json.dumps(response.body).encode()
+            payload = (
+                response.body if isinstance(response.body, (bytes, bytearray)) else json.dumps(response.body).encode()
+            )
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

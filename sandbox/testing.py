@@ -22,8 +22,19 @@ REPO = Path(__file__).resolve().parent.parent
 # yet every stream has records, and messages span more than one 30-day window. For tests that run
 # many whole syncs (faults, restarts, secrets); pair it with `small_config`.
 SMALL_KNOBS = Knobs(
-    campaigns=3, segments=3, newsletters=4, people=40, messages=120, message_history_days=60, activities=150,
-    broadcasts=2, transactional_messages=2, sender_identities=5, objects=6, suppressions=30, export_pending_polls=0,
+    campaigns=3,
+    segments=3,
+    newsletters=4,
+    people=40,
+    messages=120,
+    message_history_days=60,
+    activities=150,
+    broadcasts=2,
+    transactional_messages=2,
+    sender_identities=5,
+    objects=6,
+    suppressions=30,
+    export_pending_polls=0,
 )
 
 
@@ -45,21 +56,31 @@ def discovered_streams(config: Mapping[str, Any]) -> Dict[str, Any]:
     return {stream.name: stream for stream in output.catalog.catalog.streams}
 
 
-def catalog(config: Mapping[str, Any], names: Optional[Iterable[str]] = None, sync_mode: SyncMode = SyncMode.full_refresh) -> ConfiguredAirbyteCatalog:
+def catalog(
+    config: Mapping[str, Any], names: Optional[Iterable[str]] = None, sync_mode: SyncMode = SyncMode.full_refresh
+) -> ConfiguredAirbyteCatalog:
     """A configured catalog of `names` (default: every stream), incremental where asked and supported."""
     streams = discovered_streams(config)
     builder = CatalogBuilder()
     for name in names or streams:
         stream = streams[name]
         mode = sync_mode if sync_mode in stream.supported_sync_modes else SyncMode.full_refresh
-        configured = ConfiguredAirbyteStreamBuilder().with_name(name).with_sync_mode(mode).with_json_schema(stream.json_schema)
+        configured = (
+            ConfiguredAirbyteStreamBuilder().with_name(name).with_sync_mode(mode).with_json_schema(stream.json_schema)
+        )
         if stream.source_defined_primary_key:
             configured = configured.with_primary_key(stream.source_defined_primary_key)
         builder = builder.with_stream(configured)
     return builder.build()
 
 
-def read_streams(config: Mapping[str, Any], names: Optional[Iterable[str]] = None, sync_mode: SyncMode = SyncMode.full_refresh, state: Optional[List[Any]] = None, expecting_exception: bool = False) -> EntrypointOutput:
+def read_streams(
+    config: Mapping[str, Any],
+    names: Optional[Iterable[str]] = None,
+    sync_mode: SyncMode = SyncMode.full_refresh,
+    state: Optional[List[Any]] = None,
+    expecting_exception: bool = False,
+) -> EntrypointOutput:
     """Run `read` in-process through the real entrypoint."""
     return read(SourceCustomerio(), dict(config), catalog(config, names, sync_mode), state, expecting_exception)
 
@@ -76,7 +97,13 @@ def keys(records: Iterable[Mapping[str, Any]], primary_key: Iterable[str]) -> Li
     return [tuple(record.get(name) for name in fields) for record in records]
 
 
-def run_cli(args: List[str], config: Optional[Mapping[str, Any]] = None, tmp_path: Optional[Path] = None, timeout: int = 300, extra_files: Optional[Dict[str, Any]] = None) -> subprocess.CompletedProcess:
+def run_cli(
+    args: List[str],
+    config: Optional[Mapping[str, Any]] = None,
+    tmp_path: Optional[Path] = None,
+    timeout: int = 300,
+    extra_files: Optional[Dict[str, Any]] = None,
+) -> subprocess.CompletedProcess:
     """Run the installed console script like Airbyte's docker protocol does; files go to tmp_path."""
     command = [str(Path(sys.executable).parent / "source-customerio"), *args]
     files = dict(extra_files or {})
@@ -84,7 +111,14 @@ def run_cli(args: List[str], config: Optional[Mapping[str, Any]] = None, tmp_pat
         files["config.json"] = config
     for name, content in files.items():
         (Path(tmp_path) / name).write_text(json.dumps(content))
-    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.run(
+        command,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def messages(stdout: str) -> List[Dict[str, Any]]:

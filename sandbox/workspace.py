@@ -13,7 +13,18 @@ from typing import Any, Dict, Optional
 DAY = 86400
 # The sandbox's "now" unless a test moves it: a fixed moment keeps data the same on every day.
 DEFAULT_NOW = 1793491200
-TOPICS = ("welcome", "onboarding", "trial", "renewal", "winback", "digest", "promo", "survey", "alert", "nurture")  # 2026-11-01T00:00:00Z
+TOPICS = (
+    "welcome",
+    "onboarding",
+    "trial",
+    "renewal",
+    "winback",
+    "digest",
+    "promo",
+    "survey",
+    "alert",
+    "nurture",
+)  # 2026-11-01T00:00:00Z
 
 
 @dataclass
@@ -25,18 +36,18 @@ class Knobs:
     segments: int = 8
     newsletters: int = 230
     people: int = 300
-    messages: int = 3000             # deliveries over message_history_days before the default clock
+    messages: int = 3000  # deliveries over message_history_days before the default clock
     message_history_days: int = 730
-    activities: int = 1500           # over the 30 days before the default clock
-    export_pending_polls: int = 2      # status polls a customers export answers "pending" before it settles
+    activities: int = 1500  # over the 30 days before the default clock
+    export_pending_polls: int = 2  # status polls a customers export answers "pending" before it settles
     export_final_status: str = "done"  # what it settles to: done or failed
-    export_link_seconds: int = 900     # lifetime of a signed download link
-    export_compression: str = "gzip"   # export file: gzip or none
+    export_link_seconds: int = 900  # lifetime of a signed download link
+    export_compression: str = "gzip"  # export file: gzip or none
     broadcasts: int = 7
     transactional_messages: int = 5
-    sender_identities: int = 130     # two pages of 100 visible, a few hidden
-    objects: int = 45                # of the first object type; the second has a third as many
-    suppressions: int = 1100         # bounces; the other ESP lists are smaller (spam reports: none)
+    sender_identities: int = 130  # two pages of 100 visible, a few hidden
+    objects: int = 45  # of the first object type; the second has a third as many
+    suppressions: int = 1100  # bounces; the other ESP lists are smaller (spam reports: none)
 
 
 class Workspace:

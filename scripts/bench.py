@@ -81,31 +81,67 @@ MODES: Dict[str, Dict[str, Any]] = {
     "quick": {
         "rate_floor": Scenario(
             "Rate floor: 10 req/s, 150 ms latency",
-            {"campaigns": 150, "segments": 40, "people": 2000, "newsletters": 1000, "messages": 40_000, "activities": 10_000},
+            {
+                "campaigns": 150,
+                "segments": 40,
+                "people": 2000,
+                "newsletters": 1000,
+                "messages": 40_000,
+                "activities": 10_000,
+            },
             ("campaign_actions", "segment_members", "messages", "activities_all", "newsletters"),
             latency_ms=150,
             config=SYNC_CONFIG,
         ),
-        "speed_up": Scenario("Speed-up over concurrency 1: 10 req/s, 300 ms latency", {"campaigns": 40}, ("campaign_actions",), latency_ms=300),
-        "cpu": Scenario("CPU: no rate limit, no latency", {"messages": 50_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
+        "speed_up": Scenario(
+            "Speed-up over concurrency 1: 10 req/s, 300 ms latency",
+            {"campaigns": 40},
+            ("campaign_actions",),
+            latency_ms=300,
+        ),
+        "cpu": Scenario(
+            "CPU: no rate limit, no latency", {"messages": 50_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG
+        ),
         "memory": (
             Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
-            Scenario("Memory: 100k messages", {"messages": 100_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
+            Scenario(
+                "Memory: 100k messages", {"messages": 100_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG
+            ),
         ),
     },
     "full": {
         "rate_floor": Scenario(
             "Rate floor: 10 req/s, 150 ms latency",
-            {"campaigns": 400, "segments": 200, "people": 5000, "newsletters": 3000, "messages": 300_000, "activities": 30_000},
+            {
+                "campaigns": 400,
+                "segments": 200,
+                "people": 5000,
+                "newsletters": 3000,
+                "messages": 300_000,
+                "activities": 30_000,
+            },
             ("campaign_actions", "segment_members", "messages", "activities_all", "newsletters"),
             latency_ms=150,
             config=SYNC_CONFIG,
         ),
-        "speed_up": Scenario("Speed-up over concurrency 1: 10 req/s, 300 ms latency", {"campaigns": 120}, ("campaign_actions",), latency_ms=300),
-        "cpu": Scenario("CPU: no rate limit, no latency", {"messages": 200_000, "segments": 8, "people": 100_000}, ("messages", "segment_members"), rate_limit=None, config=SYNC_CONFIG),
+        "speed_up": Scenario(
+            "Speed-up over concurrency 1: 10 req/s, 300 ms latency",
+            {"campaigns": 120},
+            ("campaign_actions",),
+            latency_ms=300,
+        ),
+        "cpu": Scenario(
+            "CPU: no rate limit, no latency",
+            {"messages": 200_000, "segments": 8, "people": 100_000},
+            ("messages", "segment_members"),
+            rate_limit=None,
+            config=SYNC_CONFIG,
+        ),
         "memory": (
             Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
-            Scenario("Memory: 1M messages", {"messages": 1_000_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
+            Scenario(
+                "Memory: 1M messages", {"messages": 1_000_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG
+            ),
         ),
     },
 }
@@ -203,7 +239,13 @@ finally:
 """
 
 
-def run_connector(args: List[str], workdir: Path, files: Mapping[str, Any], profile_to: Optional[Path] = None, package_root: Optional[Path] = None) -> "ConnectorRun":
+def run_connector(
+    args: List[str],
+    workdir: Path,
+    files: Mapping[str, Any],
+    profile_to: Optional[Path] = None,
+    package_root: Optional[Path] = None,
+) -> "ConnectorRun":
     """Run the console script; `package_root` puts another copy of source_customerio first on the path."""
     for name, content in files.items():
         (workdir / name).write_text(json.dumps(content))
@@ -213,7 +255,9 @@ def run_connector(args: List[str], workdir: Path, files: Mapping[str, Any], prof
     env = {**os.environ, "PYTHONPATH": str(package_root)} if package_root else None
     with open(workdir / "stderr.log", "wb") as stderr:
         started = time.monotonic()
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=stderr, bufsize=1 << 20)
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=stderr, bufsize=1 << 20
+        )
         run = ConnectorRun()
         for line in process.stdout:
             run.take(line)
@@ -252,7 +296,9 @@ class ConnectorRun:
 
 def export_package(revision: str, into: Path) -> None:
     """source_customerio as committed at `revision`, to measure before and after a change in one run."""
-    archive = subprocess.run(["git", "archive", "--format=tar", revision, "source_customerio"], cwd=REPO, capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "source_customerio"], cwd=REPO, capture_output=True, check=True
+    ).stdout
     into.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into)
@@ -269,18 +315,37 @@ class Bench:
 
     def catalog(self, sandbox: SandboxProcess) -> Dict[str, Any]:
         if self._catalog is None:
-            self._catalog = run_connector(["discover", "--config", "config.json"], self.workdir, {"config.json": connector_config(sandbox)}).catalog
+            self._catalog = run_connector(
+                ["discover", "--config", "config.json"], self.workdir, {"config.json": connector_config(sandbox)}
+            ).catalog
         return self._catalog
 
-    def sync(self, sandbox: SandboxProcess, stream: str, label: str, profile_to: Optional[Path] = None, baseline: bool = False, **config: Any) -> Measurement:
+    def sync(
+        self,
+        sandbox: SandboxProcess,
+        stream: str,
+        label: str,
+        profile_to: Optional[Path] = None,
+        baseline: bool = False,
+        **config: Any,
+    ) -> Measurement:
         """One read of `stream`; `baseline` runs the package of the --baseline revision instead."""
         config = {**sandbox.scenario.config, **config}
-        files = {"config.json": connector_config(sandbox, **config), "catalog.json": configured_catalog(self.catalog(sandbox), stream)}
+        files = {
+            "config.json": connector_config(sandbox, **config),
+            "catalog.json": configured_catalog(self.catalog(sandbox), stream),
+        }
         if baseline:
             label = f"{label}, {self.baseline}"
         sandbox.control("reset_stats")
         package_root = self._baseline_root if baseline else None
-        run = run_connector(["read", "--config", "config.json", "--catalog", "catalog.json"], self.workdir, files, profile_to, package_root)
+        run = run_connector(
+            ["read", "--config", "config.json", "--catalog", "catalog.json"],
+            self.workdir,
+            files,
+            profile_to,
+            package_root,
+        )
         stats = sandbox.control("stats")
         api_routes = {route: count for route, count in stats["by_route"].items() if not route.startswith("/_sandbox/")}
         measurement = Measurement(
@@ -295,7 +360,10 @@ class Bench:
             max_in_flight=stats["max_in_flight"],
             baseline=baseline,
         )
-        print(f"  {label:<24} {stream:<18} {measurement.requests:>6} req {measurement.records:>9} rec {measurement.wall_seconds:7.1f} s", flush=True)
+        print(
+            f"  {label:<24} {stream:<18} {measurement.requests:>6} req {measurement.records:>9} rec {measurement.wall_seconds:7.1f} s",
+            flush=True,
+        )
         return measurement
 
     def start_up_seconds(self) -> float:
@@ -333,7 +401,14 @@ def profile_summary(path: Path, limit: int = 25) -> str:
 
 
 def machine_facts(start_up_seconds: float) -> str:
-    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return (
         f"- CPU: {cpu_model}, {os.cpu_count()} cores; load average at start {load} (the machine is shared, so absolute times are noisy; compare rows of one run)\n"
@@ -390,7 +465,9 @@ def speed_up(bench: Bench, scenario: Scenario) -> Report:
             sequential = bench.sync(sandbox, stream, "concurrency 1", max_concurrent_requests=1)
             runs += [concurrent, sequential]
             ratio = sequential.wall_seconds / concurrent.wall_seconds
-            targets.append(f"- {stream}: speed-up over concurrency 1 at {scenario.latency_ms:g} ms: {ratio:.2f}× (target ≥ {MIN_SPEED_UP}×): {verdict(ratio >= MIN_SPEED_UP)}")
+            targets.append(
+                f"- {stream}: speed-up over concurrency 1 at {scenario.latency_ms:g} ms: {ratio:.2f}× (target ≥ {MIN_SPEED_UP}×): {verdict(ratio >= MIN_SPEED_UP)}"
+            )
     return section(scenario, runs), targets
 
 
@@ -404,7 +481,9 @@ def cpu(bench: Bench, scenario: Scenario) -> Report:
                 runs.append(bench.sync(sandbox, stream, "concurrent (default)", baseline=baseline))
                 runs.append(bench.sync(sandbox, stream, "concurrency 1", baseline=baseline, max_concurrent_requests=1))
         profile_path = Path(tmp) / "read.prof"
-        bench.sync(sandbox, profiled_stream, "cProfile, concurrency 1", profile_to=profile_path, max_concurrent_requests=1)
+        bench.sync(
+            sandbox, profiled_stream, "cProfile, concurrency 1", profile_to=profile_path, max_concurrent_requests=1
+        )
         profile = profile_summary(profile_path)
     targets = [
         f"- {m.stream} ({m.label}): {m.records_per_cpu_second:,.0f} records per CPU-second (target ≥ {MIN_RECORDS_PER_CPU_SECOND:,}): {verdict(m.records_per_cpu_second >= MIN_RECORDS_PER_CPU_SECOND)}"
@@ -422,7 +501,10 @@ def memory(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
         with SandboxProcess(scenario) as sandbox:
             runs += [bench.sync(sandbox, stream, scenario.title.split(": ", 1)[1]) for stream in scenario.streams]
     knobs = "\n".join(f"- {knobs_line(scenario)}" for scenario in scenarios)
-    targets = [f"- {m.stream} ({m.records:,} records): peak RSS {m.peak_rss_mb:.0f} MB (target < {MAX_PEAK_RSS_MB} MB): {verdict(m.peak_rss_mb < MAX_PEAK_RSS_MB)}" for m in runs]
+    targets = [
+        f"- {m.stream} ({m.records:,} records): peak RSS {m.peak_rss_mb:.0f} MB (target < {MAX_PEAK_RSS_MB} MB): {verdict(m.peak_rss_mb < MAX_PEAK_RSS_MB)}"
+        for m in runs
+    ]
     return f"## Memory: peak RSS of the connector\n\n{knobs}\n\n{table(runs)}", targets
 
 
@@ -433,8 +515,17 @@ def section(scenario: Scenario, runs: Sequence[Measurement]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller workspaces, about 1–2 minutes")
-    parser.add_argument("--only", choices=("rate_floor", "speed_up", "cpu", "memory"), action="append", help="run only these scenarios (repeatable)")
-    parser.add_argument("--baseline", metavar="REVISION", help="also run the rate-floor and CPU syncs with source_customerio as committed at REVISION (before/after in one run)")
+    parser.add_argument(
+        "--only",
+        choices=("rate_floor", "speed_up", "cpu", "memory"),
+        action="append",
+        help="run only these scenarios (repeatable)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REVISION",
+        help="also run the rate-floor and CPU syncs with source_customerio as committed at REVISION (before/after in one run)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="the markdown report (default bench/RESULTS.md)")
     options = parser.parse_args()
     mode = "quick" if options.quick else "full"
@@ -447,7 +538,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="customerio-bench-") as tmp:
         bench = Bench(Path(tmp), options.baseline)
         facts = machine_facts(bench.start_up_seconds())
-        for name, run_scenario in (("rate_floor", rate_floor), ("speed_up", speed_up), ("cpu", cpu), ("memory", memory)):
+        for name, run_scenario in (
+            ("rate_floor", rate_floor),
+            ("speed_up", speed_up),
+            ("cpu", cpu),
+            ("memory", memory),
+        ):
             if name not in chosen:
                 continue
             if isinstance(plan[name], Scenario):
@@ -457,7 +553,11 @@ def main() -> None:
             targets += checked
 
     elapsed = datetime.datetime.now(datetime.timezone.utc) - started
-    command = "scripts/bench.py" + (" --quick" if options.quick else "") + "".join(f" --only {name}" for name in options.only or ())
+    command = (
+        "scripts/bench.py"
+        + (" --quick" if options.quick else "")
+        + "".join(f" --only {name}" for name in options.only or ())
+    )
     command += f" --baseline {options.baseline}" if options.baseline else ""
     report = "\n\n".join(
         [

@@ -28,7 +28,9 @@ MILLION = 1_000_000
 WITH_ID = '{"attribute":{"field":"id","operator":"exists"}}'
 
 
-def sync_customers(bench: Bench, sandbox: SandboxProcess, label: str, profile_to: Optional[Path] = None, **customers: str) -> Measurement:
+def sync_customers(
+    bench: Bench, sandbox: SandboxProcess, label: str, profile_to: Optional[Path] = None, **customers: str
+) -> Measurement:
     return bench.sync(sandbox, "customers", label, profile_to, customers=customers)
 
 
@@ -39,13 +41,28 @@ def search_cost(bench: Bench, people: int) -> List[Dict[str, float]]:
         for label, audience in (("everyone", ""), ("people with an id", WITH_ID)):
             run = sync_customers(bench, sandbox, f"search, {label}", method="search", filter=audience)
             per_thousand = run.requests / run.records * 1000
-            rows.append({"label": label, "requests": run.requests, "records": run.records, "per_thousand": per_thousand,
-                         "million_minutes": per_thousand * 1000 / API_RATE_LIMIT / 60})
+            rows.append(
+                {
+                    "label": label,
+                    "requests": run.requests,
+                    "records": run.records,
+                    "per_thousand": per_thousand,
+                    "million_minutes": per_thousand * 1000 / API_RATE_LIMIT / 60,
+                }
+            )
     with SandboxProcess(Scenario("search at 10 req/s", {"people": 2000}, ("customers",), API_RATE_LIMIT, 0)) as sandbox:
         paced = sync_customers(bench, sandbox, "search at 10 req/s", method="search")
-    rows.append({"label": "everyone, at 10 req/s", "requests": paced.requests, "records": paced.records,
-                 "per_thousand": paced.requests / paced.records * 1000, "seconds": paced.wall_seconds,
-                 "requests_per_second": paced.requests / paced.wall_seconds, "throttled": paced.throttled})
+    rows.append(
+        {
+            "label": "everyone, at 10 req/s",
+            "requests": paced.requests,
+            "records": paced.records,
+            "per_thousand": paced.requests / paced.records * 1000,
+            "seconds": paced.wall_seconds,
+            "requests_per_second": paced.requests / paced.wall_seconds,
+            "throttled": paced.throttled,
+        }
+    )
     return rows
 
 
@@ -55,13 +72,19 @@ def export_run(bench: Bench, people: int, profile_to: Optional[Path]) -> Measure
 
 
 def report(search: List[Dict[str, float]], export: Measurement, people: int) -> str:
-    lines = ["| method | case | requests | people | requests / 1000 people | a million people at 10 req/s |", "|---|---|---:|---:|---:|---:|"]
+    lines = [
+        "| method | case | requests | people | requests / 1000 people | a million people at 10 req/s |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for row in search:
         projection = (
-            f"{row['million_minutes']:.0f} min" if "million_minutes" in row
+            f"{row['million_minutes']:.0f} min"
+            if "million_minutes" in row
             else f"measured {row['seconds']:.1f} s wall, start-up included ({row['requests_per_second']:.1f} req/s, {row['throttled']} answered 429)"
         )
-        lines.append(f"| search | {row['label']} | {row['requests']} | {row['records']} | {row['per_thousand']:.1f} | {projection} |")
+        lines.append(
+            f"| search | {row['label']} | {row['requests']} | {row['records']} | {row['per_thousand']:.1f} | {projection} |"
+        )
     lines += [
         "",
         "| method | people | requests | wall s | CPU s | records / CPU-s | peak RSS MB | verdict |",
@@ -78,8 +101,15 @@ def report(search: List[Dict[str, float]], export: Measurement, people: int) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=MILLION, help="people in the export run")
-    parser.add_argument("--search-people", type=int, default=5000, help="people in the search cost run (read at the connector's 10 req/s)")
-    parser.add_argument("--profile", action="store_true", help="profile the export run (slower) and print the top functions")
+    parser.add_argument(
+        "--search-people",
+        type=int,
+        default=5000,
+        help="people in the search cost run (read at the connector's 10 req/s)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the export run (slower) and print the top functions"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         bench = Bench(Path(workdir))

@@ -42,8 +42,16 @@ DEFAULT_CACHE_DIR = REPO / ".cache"
 # few enough parents that the per-parent streams (actions, contents, metrics) finish in about a
 # minute at the connector's 10 requests per second.
 DEMO_KNOBS = Knobs(
-    campaigns=8, segments=12, newsletters=30, people=1500, messages=20000, activities=3000, broadcasts=6,
-    transactional_messages=6, objects=30, suppressions=1100,
+    campaigns=8,
+    segments=12,
+    newsletters=30,
+    people=1500,
+    messages=20000,
+    activities=3000,
+    broadcasts=6,
+    transactional_messages=6,
+    objects=30,
+    suppressions=1100,
 )
 # Where the sandbox's message history starts: a start_date there reads every message in fewer windows.
 DEMO_START_DATE = pendulum.from_timestamp(DEFAULT_NOW - DEMO_KNOBS.message_history_days * DAY).to_iso8601_string()
@@ -101,9 +109,16 @@ def report(rows: Dict[str, int], seconds: float, db_path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate-limit", type=float, default=None, help="sandbox only: requests per second before 429 (Customer.io's is 10)")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        help="sandbox only: requests per second before 429 (Customer.io's is 10)",
+    )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="sandbox only: added latency per request")
-    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="where the DuckDB file goes (default .cache/)")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="where the DuckDB file goes (default .cache/)"
+    )
     args = parser.parse_args()
 
     api_key = os.environ.get("CUSTOMERIO_APP_API_KEY", "").strip()
@@ -111,7 +126,9 @@ def main() -> int:
     with target as (description, config):
         print(f"Syncing every stream of {description} through PyAirbyte into DuckDB ...", flush=True)
         try:
-            rows, seconds, db_path = sync(config, args.cache_dir.resolve(), "demo-workspace" if api_key else "demo-sandbox")
+            rows, seconds, db_path = sync(
+                config, args.cache_dir.resolve(), "demo-workspace" if api_key else "demo-sandbox"
+            )
         except PyAirbyteError as error:
             # The connector's own reason (secrets masked by the CDK), not PyAirbyte's full text,
             # which quotes the connector's log.

@@ -17,7 +17,14 @@ PARSED_STREAM_PREFIX = "activity_"
 DATA_PREFIX = "data"
 
 _UNSAFE = re.compile(r"[^a-z0-9_]")
-_JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array"), (dict, "object"))
+_JSON_TYPES = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
 
 
 def stream_name(activity_type: str) -> str:

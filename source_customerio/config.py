@@ -64,7 +64,9 @@ class ConnectorConfig:
 def _section(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = config.get(name) or {}
     if not isinstance(value, Mapping):
-        raise ConfigError(name, f"must be an object, got {type(value).__name__}", "Remove it or give an object of options.")
+        raise ConfigError(
+            name, f"must be an object, got {type(value).__name__}", "Remove it or give an object of options."
+        )
     return value
 
 
@@ -73,7 +75,11 @@ def _api_base(config: Mapping[str, Any]) -> str:
     if api_url:
         parts = urlsplit(api_url)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            raise ConfigError("api_url", f"{api_url!r} is not an http(s) URL", "Give a URL such as https://proxy.example.com, or leave it empty to use the region.")
+            raise ConfigError(
+                "api_url",
+                f"{api_url!r} is not an http(s) URL",
+                "Give a URL such as https://proxy.example.com, or leave it empty to use the region.",
+            )
         return api_url.rstrip("/")
     region = config.get("region") or "US"
     if region not in REGION_HOSTS:
@@ -87,11 +93,17 @@ def _start_date(text: Optional[str]) -> Optional[int]:
     try:
         moment = pendulum.parse(text, strict=True)
     except (ValueError, TypeError, pendulum.parsing.exceptions.ParserError):
-        raise ConfigError("start_date", f"{text!r} is not a date-time", "Use YYYY-MM-DDTHH:MM:SSZ, e.g. 2024-01-01T00:00:00Z.") from None
+        raise ConfigError(
+            "start_date", f"{text!r} is not a date-time", "Use YYYY-MM-DDTHH:MM:SSZ, e.g. 2024-01-01T00:00:00Z."
+        ) from None
     if not isinstance(moment, pendulum.DateTime):
-        raise ConfigError("start_date", f"{text!r} is not a date-time", "Use YYYY-MM-DDTHH:MM:SSZ, e.g. 2024-01-01T00:00:00Z.")
+        raise ConfigError(
+            "start_date", f"{text!r} is not a date-time", "Use YYYY-MM-DDTHH:MM:SSZ, e.g. 2024-01-01T00:00:00Z."
+        )
     if moment > pendulum.now("UTC"):
-        raise ConfigError("start_date", f"{text} is in the future, so nothing would be read", "Use a past date, or leave it empty.")
+        raise ConfigError(
+            "start_date", f"{text} is in the future, so nothing would be read", "Use a past date, or leave it empty."
+        )
     return moment.int_timestamp
 
 
@@ -100,7 +112,11 @@ def _message_types(values: Any) -> Tuple[str, ...]:
     for value in values or ():
         channel = CHANNEL_ALIASES.get(value, value)
         if channel not in MESSAGE_CHANNELS:
-            raise ConfigError("messages.types", f"unknown channel {value!r}", f"Use any of {', '.join(MESSAGE_CHANNELS)}, or leave the list empty for all.")
+            raise ConfigError(
+                "messages.types",
+                f"unknown channel {value!r}",
+                f"Use any of {', '.join(MESSAGE_CHANNELS)}, or leave the list empty for all.",
+            )
         if channel not in channels:
             channels.append(channel)
     return tuple(channels)
@@ -111,7 +127,11 @@ def _attributes(text: Optional[str]) -> Tuple[str, ...]:
         return ()
     names = [name.strip() for name in text.split(",")]
     if any(not name for name in names):
-        raise ConfigError("customers.attributes", f"{text!r} has an empty attribute name", "Separate names with single commas, e.g. email,first_name, or leave it empty for all.")
+        raise ConfigError(
+            "customers.attributes",
+            f"{text!r} has an empty attribute name",
+            "Separate names with single commas, e.g. email,first_name, or leave it empty for all.",
+        )
     return tuple(dict.fromkeys(names))
 
 
@@ -134,7 +154,11 @@ def parse_config(config: Mapping[str, Any]) -> ConnectorConfig:
     """Check the whole configuration and return it typed; raise ConfigError on the first problem."""
     api_key = config.get("app_api_key")
     if not isinstance(api_key, str) or not api_key.strip():
-        raise ConfigError("app_api_key", "is missing or empty", "Paste an App API key from Customer.io > Settings > API Credentials > App API Keys.")
+        raise ConfigError(
+            "app_api_key",
+            "is missing or empty",
+            "Paste an App API key from Customer.io > Settings > API Credentials > App API Keys.",
+        )
     messages = _section(config, "messages")
     customers = _section(config, "customers")
     activities = _section(config, "activities")
@@ -150,7 +174,11 @@ def parse_config(config: Mapping[str, Any]) -> ConnectorConfig:
         raise ConfigError("activities.types", "has an empty activity type", "Remove the empty entry.")
     activity_mode = _choice(activities.get("mode") or "SINGLE_TABLE", "activities.mode", ACTIVITY_MODES)
     if activity_mode == "PARSED_DATA" and not activity_types:
-        raise ConfigError("activities.types", "is empty, but PARSED_DATA makes one stream per selected type", "List the activity types to read, or use mode SINGLE_TABLE.")
+        raise ConfigError(
+            "activities.types",
+            "is empty, but PARSED_DATA makes one stream per selected type",
+            "List the activity types to read, or use mode SINGLE_TABLE.",
+        )
 
     return ConnectorConfig(
         api_key=api_key.strip(),
@@ -161,7 +189,9 @@ def parse_config(config: Mapping[str, Any]) -> ConnectorConfig:
         customers_filter=customers_filter,
         customers_attributes=_attributes(customers.get("attributes")),
         customers_method=_choice(customers.get("method") or "search", "customers.method", CUSTOMER_METHODS),
-        export_timeout_minutes=int(_bounded(customers, "export_timeout_minutes", "customers.export_timeout_minutes", 120, 1, 1440)),
+        export_timeout_minutes=int(
+            _bounded(customers, "export_timeout_minutes", "customers.export_timeout_minutes", 120, 1, 1440)
+        ),
         activity_types=activity_types,
         activity_mode=activity_mode,
         include_deleted_activities=bool(activities.get("include_deleted", False)),

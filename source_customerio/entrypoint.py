@@ -52,7 +52,9 @@ def how_to_fix(error: ValidationError) -> str:
     if error.validator in ("minimum", "maximum"):
         return f"Use a number from {schema.get('minimum')} to {schema.get('maximum')}."
     if error.validator == "pattern" and "pattern_descriptor" in schema:
-        return f"Use the form {schema['pattern_descriptor']}" + (f", e.g. {schema['examples'][0]}." if schema.get("examples") else ".")
+        return f"Use the form {schema['pattern_descriptor']}" + (
+            f", e.g. {schema['examples'][0]}." if schema.get("examples") else "."
+        )
     if error.validator == "minLength":
         return "Give a value."
     if error.validator == "type":

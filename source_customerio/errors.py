@@ -38,16 +38,16 @@ RATE_LIMITED_MESSAGE = "Customer.io's rate limit of 10 requests per second was e
 BAD_BODY_MESSAGE = "Customer.io answered with a body that is not complete JSON (the connection was cut)."
 NETWORK_MESSAGE = "The request to Customer.io failed on the network (connection refused or reset, or no answer within `request_timeout_seconds`)."
 MISSING_PARENT_MESSAGE = "The parent record disappeared during the sync (HTTP 404); it is skipped."
-UNREACHABLE_MESSAGE = (
-    "Could not reach Customer.io at {host} ({cause}): check `region` and `api_url`, and that this machine can reach the API."
-)
+UNREACHABLE_MESSAGE = "Could not reach Customer.io at {host} ({cause}): check `region` and `api_url`, and that this machine can reach the API."
 
 ERROR_MAPPING: Mapping[Union[int, str, type], ErrorResolution] = {
     **DEFAULT_ERROR_MAPPING,
     401: ErrorResolution(ResponseAction.FAIL, FailureType.config_error, UNAUTHORIZED_MESSAGE),
     429: ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, RATE_LIMITED_MESSAGE),
     **{
-        status: ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"Customer.io answered HTTP {status}, a server error.")
+        status: ErrorResolution(
+            ResponseAction.RETRY, FailureType.transient_error, f"Customer.io answered HTTP {status}, a server error."
+        )
         for status in (500, 502, 503, 504, 520, 522, 524)
     },
 }
@@ -68,13 +68,19 @@ class CustomerioErrorHandler(HttpStatusErrorHandler):
         ):
             if self._retry_network_errors:
                 return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, NETWORK_MESSAGE)
-            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, unreachable_message(response_or_exception))
+            return ErrorResolution(
+                ResponseAction.FAIL, FailureType.config_error, unreachable_message(response_or_exception)
+            )
         if isinstance(response_or_exception, requests.Response):
             status = response_or_exception.status_code
             if 300 <= status < 400:
-                return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, WRONG_REGION_MESSAGE.format(status=status))
+                return ErrorResolution(
+                    ResponseAction.FAIL, FailureType.config_error, WRONG_REGION_MESSAGE.format(status=status)
+                )
             if status == 403:
-                return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, forbidden_message(response_or_exception))
+                return ErrorResolution(
+                    ResponseAction.FAIL, FailureType.config_error, forbidden_message(response_or_exception)
+                )
             if response_or_exception.ok and not is_complete_json(response_or_exception):
                 return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, BAD_BODY_MESSAGE)
         return super().interpret_response(response_or_exception)
@@ -165,4 +171,6 @@ def build_api_budget(requests_per_second: float) -> HttpAPIBudget:
         rate = Rate(limit=int(requests_per_second), interval=timedelta(seconds=1 + RATE_WINDOW_MARGIN))
     else:
         rate = Rate(limit=1, interval=timedelta(seconds=(1 + RATE_WINDOW_MARGIN) / requests_per_second))
-    return HttpAPIBudget(policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=[])], status_codes_for_ratelimit_hit=[429])
+    return HttpAPIBudget(
+        policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=[])], status_codes_for_ratelimit_hit=[429]
+    )

@@ -95,5 +95,7 @@ def read_customers_csv(text: Iterable[str], names: Sequence[str]) -> Iterator[Di
         if not row:  # a blank line
             continue
         if len(row) != len(header):
-            raise ExportFileError(f"line {rows.line_num} of the export file has {len(row)} cells, the header has {len(header)}")
+            raise ExportFileError(
+                f"line {rows.line_num} of the export file has {len(row)} cells, the header has {len(header)}"
+            )
         yield row_record(header, row, names)

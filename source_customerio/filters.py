@@ -24,7 +24,7 @@ def _check(node: Any) -> None:
         raise FilterError(
             f"each condition must be an object with exactly one of and, or, not, segment, attribute; got {_quote(node)}"
         )
-    (key, value), = node.items()
+    ((key, value),) = node.items()
     if key in ("and", "or"):
         if not isinstance(value, list) or not value:
             raise FilterError(f'"{key}" needs a non-empty list of conditions; got {_quote(node)}')
@@ -41,7 +41,7 @@ def _check(node: Any) -> None:
             raise FilterError(f'"attribute" needs a "field" name; got {_quote(node)}')
         operator = value.get("operator")
         if operator not in OPERATORS:
-            raise FilterError(f'unknown operator {json.dumps(operator)} (use eq or exists) in {_quote(node)}')
+            raise FilterError(f"unknown operator {json.dumps(operator)} (use eq or exists) in {_quote(node)}")
         if operator == "eq" and "value" not in value:
             raise FilterError(f'operator "eq" needs a "value" in {_quote(node)}')
     else:

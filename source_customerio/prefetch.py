@@ -25,7 +25,13 @@ _MAX_BUFFERED_RECORDS = 60_000
 
 
 class _SliceReader:
-    def __init__(self, stream_slice: Any, read_slice: Callable[[Any], Iterable[Any]], max_buffered_pages: int, closed: threading.Event):
+    def __init__(
+        self,
+        stream_slice: Any,
+        read_slice: Callable[[Any], Iterable[Any]],
+        max_buffered_pages: int,
+        closed: threading.Event,
+    ):
         self.stream_slice = stream_slice
         self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=max_buffered_pages)
         self._closed = closed
@@ -75,7 +81,9 @@ class OrderedPrefetcher:
         self._readers: Deque[_SliceReader] = deque()
         self._closed = threading.Event()
 
-    def schedule(self, slices: Iterable[Mapping[str, Any]], read_slice: Callable[[Any], Iterable[Any]]) -> Iterator[Mapping[str, Any]]:
+    def schedule(
+        self, slices: Iterable[Mapping[str, Any]], read_slice: Callable[[Any], Iterable[Any]]
+    ) -> Iterator[Mapping[str, Any]]:
         """Yield `slices` in order while `read_slice` reads up to `depth` of them ahead on worker threads."""
         self._closed.clear()
         self._readers.clear()

@@ -10,16 +10,16 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_customerio.config import ConfigError, ConnectorConfig, StateError, parse_config
+from source_customerio.config import ConnectorConfig, StateError, parse_config
 from source_customerio.errors import build_api_budget
-from source_customerio.streams.base import StreamContext
 from source_customerio.streams.activities import activity_streams
 from source_customerio.streams.audience import Collections, EspSuppressions, Objects, ObjectTypes, SubscriptionTopics
+from source_customerio.streams.base import StreamContext
 from source_customerio.streams.broadcasts import BroadcastActions, Broadcasts, BroadcastTriggers
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
-from source_customerio.streams.messaging import ReportingWebhooks, SenderIdentities, Snippets
 from source_customerio.streams.customers import customers_stream
 from source_customerio.streams.messages import Messages
+from source_customerio.streams.messaging import ReportingWebhooks, SenderIdentities, Snippets
 from source_customerio.streams.metrics import (
     BroadcastActionMetrics,
     BroadcastMetrics,
@@ -83,7 +83,11 @@ class SourceCustomerio(AbstractSource):
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         # The CDK's check would show repr() of the reason, quotes and all; ours is already one sentence.
         succeeded, reason = self.check_connection(logger, config)
-        return AirbyteConnectionStatus(status=Status.SUCCEEDED) if succeeded else AirbyteConnectionStatus(status=Status.FAILED, message=reason)
+        return (
+            AirbyteConnectionStatus(status=Status.SUCCEEDED)
+            if succeeded
+            else AirbyteConnectionStatus(status=Status.FAILED, message=reason)
+        )
 
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
         try:
@@ -98,7 +102,9 @@ class SourceCustomerio(AbstractSource):
         try:
             return super().read_state(state_path)
         except (TypeError, ValueError) as error:  # the CDK's parse errors (JSON, protocol schema)
-            raise StateError("The state file", f"is not a list of Airbyte state messages ({' '.join(str(error).split())})") from None
+            raise StateError(
+                "The state file", f"is not a list of Airbyte state messages ({' '.join(str(error).split())})"
+            ) from None
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         context = build_context(parse_config(config))

@@ -2,7 +2,15 @@
 
 import pytest
 
-from source_customerio.activity_records import colliding_types, flatten, learned_columns, page_is_older, parsed_record, stop_bound, stream_name
+from source_customerio.activity_records import (
+    colliding_types,
+    flatten,
+    learned_columns,
+    page_is_older,
+    parsed_record,
+    stop_bound,
+    stream_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -28,15 +36,30 @@ def test_given_types_that_map_to_one_name_when_checked_then_reported():
     "data, expected",
     [
         ({"name": "buy", "price": 9.5}, {"data_name": "buy", "data_price": 9.5}),
-        ({"address": {"city": "Oslo", "country": {"code": "NO"}}}, {"data_address_city": "Oslo", "data_address_country_code": "NO"}),
+        (
+            {"address": {"city": "Oslo", "country": {"code": "NO"}}},
+            {"data_address_city": "Oslo", "data_address_country_code": "NO"},
+        ),
         ({"plan": {"from": "free", "to": "pro"}}, {"data_plan_from": "free", "data_plan_to": "pro"}),
-        ({"items": ["a", {"b": 1}], "empty": {}, "gone": None}, {"data_items": ["a", {"b": 1}], "data_empty": {}, "data_gone": None}),
+        (
+            {"items": ["a", {"b": 1}], "empty": {}, "gone": None},
+            {"data_items": ["a", {"b": 1}], "data_empty": {}, "data_gone": None},
+        ),
         ({"a_b": 1, "a": {"b": 2}}, {"data_a_b": 1}),
         ({}, {}),
         (None, {}),
         ("text", {"data": "text"}),
     ],
-    ids=["flat", "nested-joined", "attribute-change", "arrays-empty-null-stay", "collision-first-wins", "empty", "null", "not-an-object"],
+    ids=[
+        "flat",
+        "nested-joined",
+        "attribute-change",
+        "arrays-empty-null-stay",
+        "collision-first-wins",
+        "empty",
+        "null",
+        "not-an-object",
+    ],
 )
 def test_given_data_when_flattened_then_columns(data, expected):
     assert flatten(data) == expected
@@ -45,7 +68,13 @@ def test_given_data_when_flattened_then_columns(data, expected):
 def test_given_activity_when_parsed_then_data_replaced_by_columns():
     record = {"id": "01A", "type": "event", "timestamp": 5, "data": {"name": "buy", "address": {"city": "Oslo"}}}
 
-    assert parsed_record(record) == {"id": "01A", "type": "event", "timestamp": 5, "data_name": "buy", "data_address_city": "Oslo"}
+    assert parsed_record(record) == {
+        "id": "01A",
+        "type": "event",
+        "timestamp": 5,
+        "data_name": "buy",
+        "data_address_city": "Oslo",
+    }
 
 
 def test_given_sample_when_learned_then_nullable_columns_typed_as_seen():

@@ -46,4 +46,8 @@ def test_given_repeated_records_when_sliced_then_each_key_once_in_first_seen_ord
         {"type": "2", "id": "a"},
     ]
 
-    assert list(unique_slices(records, ("type", "id"))) == [{"type": "1", "id": "a"}, {"type": "1", "id": "b"}, {"type": "2", "id": "a"}]
+    assert list(unique_slices(records, ("type", "id"))) == [
+        {"type": "1", "id": "a"},
+        {"type": "1", "id": "b"},
+        {"type": "2", "id": "a"},
+    ]

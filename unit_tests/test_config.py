@@ -32,8 +32,14 @@ def test_given_only_key_when_parse_then_defaults_apply():
     [
         pytest.param({"region": "US"}, "https://api.customer.io", id="us"),
         pytest.param({"region": "EU"}, "https://api-eu.customer.io", id="eu"),
-        pytest.param({"region": "EU", "api_url": "http://127.0.0.1:8080/"}, "http://127.0.0.1:8080", id="api_url_replaces_region"),
-        pytest.param({"api_url": "https://proxy.example.com/customerio"}, "https://proxy.example.com/customerio", id="api_url_with_path"),
+        pytest.param(
+            {"region": "EU", "api_url": "http://127.0.0.1:8080/"}, "http://127.0.0.1:8080", id="api_url_replaces_region"
+        ),
+        pytest.param(
+            {"api_url": "https://proxy.example.com/customerio"},
+            "https://proxy.example.com/customerio",
+            id="api_url_with_path",
+        ),
         pytest.param({"api_url": "  ", "region": "EU"}, "https://api-eu.customer.io", id="blank_api_url_uses_region"),
     ],
 )
@@ -70,7 +76,9 @@ def test_given_start_date_when_parse_then_unix_seconds():
 
 
 def test_given_parsed_data_with_types_when_parse_then_accepted():
-    parsed = parse_config({"app_api_key": KEY, "activities": {"mode": "PARSED_DATA", "types": ["page", " page ", "event"]}})
+    parsed = parse_config(
+        {"app_api_key": KEY, "activities": {"mode": "PARSED_DATA", "types": ["page", " page ", "event"]}}
+    )
 
     assert (parsed.activity_mode, parsed.activity_types) == ("PARSED_DATA", ("page", "event"))
 

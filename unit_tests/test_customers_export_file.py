@@ -8,27 +8,43 @@ import pytest
 from source_customerio.export_file import ChunkStream, ExportFileError, open_text, read_customers_csv, row_record
 
 CSV = (
-    'cio_id,id,email,plan,company\n'
+    "cio_id,id,email,plan,company\n"
     'a1,1,ada@example.com,pro,"Widgets, ""Global"" Ltd"\n'
     'a2,,eve@example.com,free,"Initech\nLabs"\n'
-    'a3,3,,,Acme\n'
+    "a3,3,,,Acme\n"
 ).encode()
 
 RECORDS = [
-    {"cio_id": "a1", "id": "1", "email": "ada@example.com",
-     "attributes": {"cio_id": "a1", "id": "1", "email": "ada@example.com", "plan": "pro", "company": 'Widgets, "Global" Ltd'}},
-    {"cio_id": "a2", "id": None, "email": "eve@example.com",
-     "attributes": {"cio_id": "a2", "email": "eve@example.com", "plan": "free", "company": "Initech\nLabs"}},
+    {
+        "cio_id": "a1",
+        "id": "1",
+        "email": "ada@example.com",
+        "attributes": {
+            "cio_id": "a1",
+            "id": "1",
+            "email": "ada@example.com",
+            "plan": "pro",
+            "company": 'Widgets, "Global" Ltd',
+        },
+    },
+    {
+        "cio_id": "a2",
+        "id": None,
+        "email": "eve@example.com",
+        "attributes": {"cio_id": "a2", "email": "eve@example.com", "plan": "free", "company": "Initech\nLabs"},
+    },
     {"cio_id": "a3", "id": "3", "email": None, "attributes": {"cio_id": "a3", "id": "3", "company": "Acme"}},
 ]
 
 
 def read(data: bytes, names=(), chunk_size=7):
-    chunks = (data[i:i + chunk_size] for i in range(0, len(data), chunk_size))
+    chunks = (data[i : i + chunk_size] for i in range(0, len(data), chunk_size))
     return list(read_customers_csv(open_text(chunks), names))
 
 
-@pytest.mark.parametrize("data", [CSV, gzip.compress(CSV), b"\xef\xbb\xbf" + CSV], ids=["plain", "gzip", "byte-order-mark"])
+@pytest.mark.parametrize(
+    "data", [CSV, gzip.compress(CSV), b"\xef\xbb\xbf" + CSV], ids=["plain", "gzip", "byte-order-mark"]
+)
 def test_file_rows_become_records(data):
     assert read(data) == RECORDS
 
@@ -47,7 +63,10 @@ def test_attribute_selection_keeps_listed_names_only():
 
 def test_row_record_leaves_empty_cells_out():
     assert row_record(["cio_id", "id", "email", "plan"], ["a9", "", "", ""], ()) == {
-        "cio_id": "a9", "id": None, "email": None, "attributes": {"cio_id": "a9"},
+        "cio_id": "a9",
+        "id": None,
+        "email": None,
+        "attributes": {"cio_id": "a9"},
     }
 
 

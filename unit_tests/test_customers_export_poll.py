@@ -53,7 +53,11 @@ def test_given_done_at_once_then_no_sleep():
     assert fake.sleeps == []
 
 
-@pytest.mark.parametrize("answer", [{"id": 9, "status": "failed", "failed": True}, {"id": 9, "status": "pending", "failed": True}], ids=["status", "flag"])
+@pytest.mark.parametrize(
+    "answer",
+    [{"id": 9, "status": "failed", "failed": True}, {"id": 9, "status": "pending", "failed": True}],
+    ids=["status", "flag"],
+)
 def test_given_failed_then_a_clear_system_error(answer):
     fake = FakeTime()
 

@@ -3,7 +3,14 @@
 import pytest
 
 from source_customerio.export_file import select_attributes
-from source_customerio.streams.customers import EVERYONE, attribute_slices, audience, customer_record, customers_in, left_out_ids
+from source_customerio.streams.customers import (
+    EVERYONE,
+    attribute_slices,
+    audience,
+    customer_record,
+    customers_in,
+    left_out_ids,
+)
 
 
 def person(number, with_id=True):
@@ -86,7 +93,11 @@ def test_customer_record_takes_identifiers_and_keeps_listed_attributes():
 
 
 def test_customer_record_of_an_email_only_person_has_no_id():
-    customer = {"id": None, "identifiers": {"email": "eve@example.com", "id": None, "cio_id": "a3000002"}, "attributes": {"cio_id": "a3000002", "email": "eve@example.com"}}
+    customer = {
+        "id": None,
+        "identifiers": {"email": "eve@example.com", "id": None, "cio_id": "a3000002"},
+        "attributes": {"cio_id": "a3000002", "email": "eve@example.com"},
+    }
 
     record = customer_record(customer, ())
 

@@ -50,7 +50,11 @@ def handler(**kwargs) -> CustomerioErrorHandler:
         pytest.param({"Retry-After": "1"}, 0.01, id="one_second_stays_positive"),
         pytest.param({"Retry-After": "0"}, 0.01, id="zero_stays_positive"),
         pytest.param({"Retry-After": "86400"}, 299.0, id="capped_at_five_minutes"),
-        pytest.param({"Retry-After": formatdate(NOW + 40, usegmt=True), "Date": formatdate(NOW + 10, usegmt=True)}, 29.0, id="http_date_against_server_clock"),
+        pytest.param(
+            {"Retry-After": formatdate(NOW + 40, usegmt=True), "Date": formatdate(NOW + 10, usegmt=True)},
+            29.0,
+            id="http_date_against_server_clock",
+        ),
         pytest.param({"Retry-After": formatdate(NOW + 40, usegmt=True)}, 39.0, id="http_date_against_own_clock"),
         pytest.param({"Retry-After": formatdate(NOW - 40, usegmt=True)}, 0.01, id="http_date_in_the_past"),
     ],
@@ -62,7 +66,11 @@ def test_given_retry_after_when_backoff_time_then_header_is_honoured(headers, ex
 
 @pytest.mark.parametrize(
     "headers",
-    [pytest.param({}, id="missing"), pytest.param({"Retry-After": "soon"}, id="unparseable"), pytest.param({"Retry-After": "nan"}, id="not_a_number")],
+    [
+        pytest.param({}, id="missing"),
+        pytest.param({"Retry-After": "soon"}, id="unparseable"),
+        pytest.param({"Retry-After": "nan"}, id="not_a_number"),
+    ],
 )
 @pytest.mark.parametrize("attempt, expected", [(1, 0.5), (2, 1.0), (4, 4.0), (7, 30.0)])
 def test_given_no_usable_retry_after_when_backoff_time_then_exponential_and_capped(headers, attempt, expected):
@@ -75,7 +83,9 @@ def test_given_network_exception_when_backoff_time_then_exponential():
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 def test_given_redirect_when_interpret_then_wrong_region_config_error(status):
-    resolution = handler().interpret_response(response(status, headers={"Location": "https://api-eu.customer.io/v1/campaigns"}))
+    resolution = handler().interpret_response(
+        response(status, headers={"Location": "https://api-eu.customer.io/v1/campaigns"})
+    )
 
     assert (resolution.response_action, resolution.failure_type) == (ResponseAction.FAIL, FailureType.config_error)
     assert resolution.error_message == (
@@ -88,8 +98,20 @@ def test_given_redirect_when_interpret_then_wrong_region_config_error(status):
     "status, action, failure_type, message",
     [
         pytest.param(401, ResponseAction.FAIL, FailureType.config_error, UNAUTHORIZED_MESSAGE, id="401_wrong_key"),
-        pytest.param(403, ResponseAction.FAIL, FailureType.config_error, "(HTTP 403): the App API key's scope does not include this resource", id="403_key_scope"),
-        pytest.param(429, ResponseAction.RATE_LIMITED, FailureType.transient_error, "Customer.io's rate limit of 10 requests per second was exceeded (HTTP 429).", id="429"),
+        pytest.param(
+            403,
+            ResponseAction.FAIL,
+            FailureType.config_error,
+            "(HTTP 403): the App API key's scope does not include this resource",
+            id="403_key_scope",
+        ),
+        pytest.param(
+            429,
+            ResponseAction.RATE_LIMITED,
+            FailureType.transient_error,
+            "Customer.io's rate limit of 10 requests per second was exceeded (HTTP 429).",
+            id="429",
+        ),
         pytest.param(500, ResponseAction.RETRY, FailureType.transient_error, "HTTP 500", id="500"),
         pytest.param(503, ResponseAction.RETRY, FailureType.transient_error, "HTTP 503", id="503"),
     ],
@@ -102,26 +124,45 @@ def test_given_error_status_when_interpret_then_table_resolution(status, action,
 
 
 def test_given_401_and_403_messages_then_they_name_the_fields_to_fix():
-    assert "`app_api_key`" in UNAUTHORIZED_MESSAGE and "Track API key" in UNAUTHORIZED_MESSAGE and "`region`" in UNAUTHORIZED_MESSAGE
+    assert (
+        "`app_api_key`" in UNAUTHORIZED_MESSAGE
+        and "Track API key" in UNAUTHORIZED_MESSAGE
+        and "`region`" in UNAUTHORIZED_MESSAGE
+    )
     assert "scope" in FORBIDDEN_MESSAGE
 
 
 @pytest.mark.parametrize(
     "body",
-    [pytest.param(b'{"campaigns": [{"id": 1}', id="truncated"), pytest.param(b"<html>", id="html"), pytest.param(b'{"a": 1}}', id="trailing_garbage")],
+    [
+        pytest.param(b'{"campaigns": [{"id": 1}', id="truncated"),
+        pytest.param(b"<html>", id="html"),
+        pytest.param(b'{"a": 1}}', id="trailing_garbage"),
+    ],
 )
 def test_given_200_with_broken_json_when_interpret_then_retried(body):
     resolution = handler().interpret_response(response(200, body=body))
 
-    assert (resolution.response_action, resolution.failure_type, resolution.error_message) == (ResponseAction.RETRY, FailureType.transient_error, BAD_BODY_MESSAGE)
+    assert (resolution.response_action, resolution.failure_type, resolution.error_message) == (
+        ResponseAction.RETRY,
+        FailureType.transient_error,
+        BAD_BODY_MESSAGE,
+    )
 
 
 def test_given_200_with_complete_json_when_interpret_then_success():
-    assert handler().interpret_response(response(200, body=b'{"campaigns": []}')).response_action == ResponseAction.SUCCESS
+    assert (
+        handler().interpret_response(response(200, body=b'{"campaigns": []}')).response_action == ResponseAction.SUCCESS
+    )
 
 
 def test_given_200_with_non_json_content_type_when_interpret_then_body_is_not_checked():
-    assert handler().interpret_response(response(200, body=b"id,name", headers={"Content-Type": "text/csv"})).response_action == ResponseAction.SUCCESS
+    assert (
+        handler()
+        .interpret_response(response(200, body=b"id,name", headers={"Content-Type": "text/csv"}))
+        .response_action
+        == ResponseAction.SUCCESS
+    )
 
 
 @pytest.mark.parametrize(
@@ -132,12 +173,20 @@ def test_given_200_with_non_json_content_type_when_interpret_then_body_is_not_ch
 def test_given_network_exception_when_interpret_then_retried(error_class):
     resolution = handler().interpret_response(network_error(error_class))
 
-    assert (resolution.response_action, resolution.failure_type, resolution.error_message) == (ResponseAction.RETRY, FailureType.transient_error, NETWORK_MESSAGE)
+    assert (resolution.response_action, resolution.failure_type, resolution.error_message) == (
+        ResponseAction.RETRY,
+        FailureType.transient_error,
+        NETWORK_MESSAGE,
+    )
 
 
 @pytest.mark.parametrize(
     "error_class, cause",
-    [(requests.ConnectionError, "connection failed"), (requests.ConnectTimeout, "timed out"), (requests.ReadTimeout, "timed out")],
+    [
+        (requests.ConnectionError, "connection failed"),
+        (requests.ConnectTimeout, "timed out"),
+        (requests.ReadTimeout, "timed out"),
+    ],
     ids=lambda value: getattr(value, "__name__", value),
 )
 def test_given_network_exception_without_retries_when_interpret_then_fails_naming_host(error_class, cause):

@@ -34,7 +34,11 @@ def test_given_valid_filter_when_parse_then_returns_it(text, expected):
 @pytest.mark.parametrize(
     "text, message",
     [
-        pytest.param("{segment", "it is not valid JSON (Expecting property name enclosed in double quotes at character 1)", id="not_json"),
+        pytest.param(
+            "{segment",
+            "it is not valid JSON (Expecting property name enclosed in double quotes at character 1)",
+            id="not_json",
+        ),
         pytest.param(
             "[1]",
             "each condition must be an object with exactly one of and, or, not, segment, attribute; got [1]",
@@ -46,13 +50,21 @@ def test_given_valid_filter_when_parse_then_returns_it(text, expected):
             id="two_keys_in_one_condition",
         ),
         pytest.param('{"and":[]}', '"and" needs a non-empty list of conditions; got {"and":[]}', id="empty_and"),
-        pytest.param('{"or":{"segment":{"id":1}}}', '"or" needs a non-empty list of conditions; got {"or":{"segment":{"id":1}}}', id="or_not_a_list"),
+        pytest.param(
+            '{"or":{"segment":{"id":1}}}',
+            '"or" needs a non-empty list of conditions; got {"or":{"segment":{"id":1}}}',
+            id="or_not_a_list",
+        ),
         pytest.param(
             '{"and":[{"segment":{"id":"7"}}]}',
             '"segment" needs {"id": <integer segment id>}; got {"segment":{"id":"7"}}',
             id="nested_segment_id_as_text",
         ),
-        pytest.param('{"segment":{"id":true}}', '"segment" needs {"id": <integer segment id>}; got {"segment":{"id":true}}', id="segment_id_boolean"),
+        pytest.param(
+            '{"segment":{"id":true}}',
+            '"segment" needs {"id": <integer segment id>}; got {"segment":{"id":true}}',
+            id="segment_id_boolean",
+        ),
         pytest.param(
             '{"attribute":{"operator":"eq","value":"x"}}',
             '"attribute" needs a "field" name; got {"attribute":{"operator":"eq","value":"x"}}',

@@ -7,7 +7,17 @@ from functools import partial
 
 import pytest
 
-from source_customerio.metrics import VERSION_1, VERSION_2, Period, answered_at, link_rows, read_from, series_of, series_rows, within
+from source_customerio.metrics import (
+    VERSION_1,
+    VERSION_2,
+    Period,
+    answered_at,
+    link_rows,
+    read_from,
+    series_of,
+    series_rows,
+    within,
+)
 
 
 def ts(text: str) -> int:
@@ -29,7 +39,14 @@ DAYS = Period("days")
         ("weeks", "2026-10-25T00:00:00-04:00", "2026-10-25T00:00:00-04:00"),
         ("months", "2026-11-27T14:00:00+00:00", "2026-11-01T00:00:00-04:00"),
     ],
-    ids=["hour", "day-in-eastern-time-not-utc", "day-of-dst-change", "week-starts-sunday", "sunday-is-its-own-week", "month"],
+    ids=[
+        "hour",
+        "day-in-eastern-time-not-utc",
+        "day-of-dst-change",
+        "week-starts-sunday",
+        "sunday-is-its-own-week",
+        "month",
+    ],
 )
 def test_floor_gives_the_start_of_the_period_in_eastern_time(unit, moment, start):
     assert Period(unit).floor(ts(moment)) == ts(start)
@@ -78,7 +95,9 @@ class TestReadFrom:
     def test_given_a_parent_created_mid_day_then_from_the_start_of_that_day(self):
         created = ts("2026-11-20T15:00:00-05:00")
 
-        assert read_from(DAYS, self.reach, (None, ts("2026-11-01T00:00:00Z"), created)) == ts("2026-11-20T00:00:00-05:00")
+        assert read_from(DAYS, self.reach, (None, ts("2026-11-01T00:00:00Z"), created)) == ts(
+            "2026-11-20T00:00:00-05:00"
+        )
 
     def test_given_bounds_older_than_the_reach_then_the_reach_wins(self):
         assert read_from(DAYS, self.reach, (ts("2020-01-01T00:00:00Z"), None, None)) == ts("2026-10-14T00:00:00-04:00")
@@ -100,7 +119,11 @@ def test_answered_at_reads_the_date_header(header, answered):
     assert answered_at(header, fallback=0) == ts(answered)
 
 
-@pytest.mark.parametrize("header", [None, "", "yesterday", "Fri, 45 Nov 2026 14:31:00 GMT"], ids=["missing", "empty", "not-a-date", "no-such-day"])
+@pytest.mark.parametrize(
+    "header",
+    [None, "", "yesterday", "Fri, 45 Nov 2026 14:31:00 GMT"],
+    ids=["missing", "empty", "not-a-date", "no-such-day"],
+)
 def test_answered_at_falls_back_to_the_connectors_clock_without_a_usable_date(header):
     assert answered_at(header, fallback=1234) == 1234
 
@@ -111,12 +134,23 @@ class TestMetricsApi:
 
     def test_version_2_asks_for_the_window_in_the_reporting_zone(self):
         assert VERSION_2.params(DAYS, self.today - 86400, self.now) == {
-            "version": 2, "res": "days", "tz": "America/New_York", "start": self.today - 86400, "end": self.now,
+            "version": 2,
+            "res": "days",
+            "tz": "America/New_York",
+            "start": self.today - 86400,
+            "end": self.now,
         }
 
-    @pytest.mark.parametrize("days_back, steps", [(0, 2), (1, 3), (3, 5), (43, 45), (44, 45), (400, 45)], ids=["at-least-2", "3", "5", "up-to-cap", "cap", "above-cap"])
+    @pytest.mark.parametrize(
+        "days_back, steps",
+        [(0, 2), (1, 3), (3, 5), (43, 45), (44, 45), (400, 45)],
+        ids=["at-least-2", "3", "5", "up-to-cap", "cap", "above-cap"],
+    )
     def test_version_1_asks_for_the_steps_since_the_window_start_and_one_more_within_the_caps(self, days_back, steps):
-        assert VERSION_1.params(DAYS, DAYS.shift(self.today, -days_back), self.now) == {"period": "days", "steps": steps}
+        assert VERSION_1.params(DAYS, DAYS.shift(self.today, -days_back), self.now) == {
+            "period": "days",
+            "steps": steps,
+        }
 
     def test_version_1_months_are_capped_at_120(self):
         assert VERSION_1.params(Period("months"), ts("2000-01-01T00:00:00Z"), self.now)["steps"] == 120
@@ -179,7 +213,10 @@ class TestSeriesRows:
 
         rows = series_rows({"sent": [5], "opened": [1, 2]}, DAYS, place)
 
-        assert rows == [{"period_start": self.start, "sent": 5, "opened": 1}, {"period_start": DAYS.shift(self.start, 1), "opened": 2}]
+        assert rows == [
+            {"period_start": self.start, "sent": 5, "opened": 1},
+            {"period_start": DAYS.shift(self.start, 1), "opened": 2},
+        ]
 
     def test_given_no_series_then_no_rows(self):
         assert series_rows({}, DAYS, lambda length: self.start) == []
@@ -187,7 +224,13 @@ class TestSeriesRows:
 
 def test_link_rows_carry_the_link_and_skip_entries_without_one():
     start = ts("2026-10-30T00:00:00-04:00")
-    body = {"links": [{"link": {"id": 12, "href": "https://example.com"}, "metric": {"series": {"clicked": [3]}}}, {"metric": {"series": {"clicked": [9]}}}, "junk"]}
+    body = {
+        "links": [
+            {"link": {"id": 12, "href": "https://example.com"}, "metric": {"series": {"clicked": [3]}}},
+            {"metric": {"series": {"clicked": [9]}}},
+            "junk",
+        ]
+    }
 
     rows = link_rows(body, partial(series_rows, period=DAYS, first_period=lambda length: start))
 
@@ -198,4 +241,3 @@ def test_within_keeps_rows_from_the_window_start_to_the_current_period():
     rows = [{"period_start": start} for start in (1, 2, 3, 4)]
 
     assert within(rows, 2, 3) == [{"period_start": 2}, {"period_start": 3}]
-

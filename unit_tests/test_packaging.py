@@ -88,7 +88,10 @@ def dockerfile_instructions(name: str) -> List[str]:
 
 
 def test_base_image_is_pinned_by_digest():
-    assert re.fullmatch(r"docker\.io/airbyte/python-connector-base:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", DATA["connectorBuildOptions"]["baseImage"])
+    assert re.fullmatch(
+        r"docker\.io/airbyte/python-connector-base:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}",
+        DATA["connectorBuildOptions"]["baseImage"],
+    )
 
 
 def test_dockerfile_builds_on_the_metadata_base_image():
@@ -136,7 +139,9 @@ def test_suggested_streams_are_exactly_the_discovered_streams_without_personal_d
 # -- spec.json -------------------------------------------------------------------------------
 
 
-def properties(schema: Mapping[str, Any], prefix: str = "") -> Iterator[Tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
+def properties(
+    schema: Mapping[str, Any], prefix: str = ""
+) -> Iterator[Tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
     """(dotted name, property schema, the object holding it) for every property, nested too."""
     for name, prop in schema.get("properties", {}).items():
         yield prefix + name, prop, schema

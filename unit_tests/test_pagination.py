@@ -9,7 +9,9 @@ from source_customerio.pagination import next_cursor, sent_cursor
     "url, expected",
     [
         pytest.param("https://api.customer.io/v1/newsletters?limit=100", None, id="first_page_sends_no_start"),
-        pytest.param("https://api.customer.io/v1/newsletters?limit=100&start=abc%3D", "abc=", id="start_is_url_decoded"),
+        pytest.param(
+            "https://api.customer.io/v1/newsletters?limit=100&start=abc%3D", "abc=", id="start_is_url_decoded"
+        ),
         pytest.param("https://api.customer.io/v1/newsletters?start=&limit=100", None, id="blank_start_is_no_start"),
     ],
 )

@@ -24,7 +24,9 @@ def records_of(stream_slice: Dict[str, int]) -> List[Dict[str, int]]:
     return [{"slice": stream_slice["n"], "i": i} for i in range(stream_slice["n"] * 5 % 7)]
 
 
-def read_like_the_cdk(prefetcher: OrderedPrefetcher, slices: Iterable[Any], read_slice: Callable[[Any], Iterable[Any]]) -> Iterator[Any]:
+def read_like_the_cdk(
+    prefetcher: OrderedPrefetcher, slices: Iterable[Any], read_slice: Callable[[Any], Iterable[Any]]
+) -> Iterator[Any]:
     """What CustomerioStream does: take slices in order, then that slice's records."""
     for stream_slice in prefetcher.schedule(slices, read_slice):
         yield from prefetcher.records(stream_slice)
@@ -51,7 +53,9 @@ def test_given_later_slice_finishes_first_when_read_then_order_is_kept():
         if stream_slice["n"] == 2:
             later_done.set()
 
-    assert list(read_like_the_cdk(OrderedPrefetcher(3), slices(4), read_slice)) == [r for s in slices(4) for r in records_of(s)]
+    assert list(read_like_the_cdk(OrderedPrefetcher(3), slices(4), read_slice)) == [
+        r for s in slices(4) for r in records_of(s)
+    ]
 
 
 def test_given_no_slices_when_read_then_nothing():

@@ -10,7 +10,12 @@ from unit_tests.mock_server.harness import read_stream
 
 
 def test_given_series_state_when_loaded_then_cursor_per_series():
-    state = {"states": [{"partition": {"type": "email"}, "cursor": {"created": 10}}, {"partition": {"type": None}, "cursor": {"created": 20}}]}
+    state = {
+        "states": [
+            {"partition": {"type": "email"}, "cursor": {"created": 10}},
+            {"partition": {"type": None}, "cursor": {"created": 20}},
+        ]
+    }
 
     assert saved_cursors(state, "created") == {"email": 10, None: 20}
 
@@ -24,7 +29,10 @@ def test_given_no_state_when_loaded_then_no_cursors():
     [
         pytest.param({"created": 10}, id="single_cursor_of_another_stream"),
         pytest.param({"states": {"email": 10}}, id="states_not_a_list"),
-        pytest.param({"states": [{"partition": {"type": "email"}, "cursor": {"created": "yesterday"}}]}, id="cursor_not_unix_seconds"),
+        pytest.param(
+            {"states": [{"partition": {"type": "email"}, "cursor": {"created": "yesterday"}}]},
+            id="cursor_not_unix_seconds",
+        ),
         pytest.param({"states": [{"cursor": {"created": 10}}]}, id="no_partition"),
         pytest.param({"states": ["email"]}, id="entry_not_an_object"),
     ],

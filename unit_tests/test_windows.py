@@ -14,7 +14,16 @@ T = 1790000000
         (T, T + 9, 5, [(T, T + 4), (T + 5, T + 9)]),
         (T, T, 5, [(T, T)]),
         (T + 1, T, 5, []),
-        (T, T + 2 * WINDOW_SECONDS, WINDOW_SECONDS, [(T, T + WINDOW_SECONDS - 1), (T + WINDOW_SECONDS, T + 2 * WINDOW_SECONDS - 1), (T + 2 * WINDOW_SECONDS, T + 2 * WINDOW_SECONDS)]),
+        (
+            T,
+            T + 2 * WINDOW_SECONDS,
+            WINDOW_SECONDS,
+            [
+                (T, T + WINDOW_SECONDS - 1),
+                (T + WINDOW_SECONDS, T + 2 * WINDOW_SECONDS - 1),
+                (T + 2 * WINDOW_SECONDS, T + 2 * WINDOW_SECONDS),
+            ],
+        ),
     ],
     ids=["ragged-last-window", "exact-fit", "one-second", "start-after-end", "default-size"],
 )
@@ -46,7 +55,14 @@ def test_given_unusable_size_when_cut_then_error(size):
         (None, T, 0, T),
         (T - 5 * DAY, T, 30, T - 5 * DAY),
     ],
-    ids=["no-start-date-2012", "start-date", "start-date-before-2012", "cursor-less-lookback", "no-lookback-rereads-cursor-second", "start-date-bounds-lookback"],
+    ids=[
+        "no-start-date-2012",
+        "start-date",
+        "start-date-before-2012",
+        "cursor-less-lookback",
+        "no-lookback-rereads-cursor-second",
+        "start-date-bounds-lookback",
+    ],
 )
 def test_given_start_date_and_cursor_when_read_from_then_start(start_date, cursor, lookback_days, expected):
     assert read_from(start_date, cursor, lookback_days) == expected

@@ -1,7 +1,18 @@
 """Each module registers the endpoints of one App API family (importing it is enough)."""
 
-from sandbox.resources import campaigns, newsletters, segments, workspaces  # noqa: F401
-from sandbox.resources import audience, broadcasts, info, messaging, transactional  # noqa: F401
-from sandbox.resources import customers, exports  # noqa: F401
-from sandbox.resources import activities, messages  # noqa: F401
-from sandbox.resources import metrics  # noqa: F401
+from sandbox.resources import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
+    activities,
+    audience,
+    broadcasts,
+    campaigns,
+    customers,
+    exports,
+    info,
+    messages,
+    messaging,
+    metrics,  # noqa: F401
+    newsletters,
+    segments,
+    transactional,
+    workspaces,
+)

@@ -12,9 +12,26 @@ from sandbox.workspace import DAY, DEFAULT_NOW, TOPICS, Workspace
 RETENTION = 30 * DAY
 OBJECT_TYPE_ID = 12
 TYPE_CYCLE = (
-    "event", "page", "attribute_change", "sent_email", "delivered_email", "opened_email", "clicked_email",
-    "event", f"_o:{OBJECT_TYPE_ID}:create", f"_o:{OBJECT_TYPE_ID}:attribute_change", f"_r:{OBJECT_TYPE_ID}:attribute_change",
-    "add_relationship", "sent_push", "opened_push", "event", "screen", "sent_twilio", "profile_create", "delete_relationship", "event",
+    "event",
+    "page",
+    "attribute_change",
+    "sent_email",
+    "delivered_email",
+    "opened_email",
+    "clicked_email",
+    "event",
+    f"_o:{OBJECT_TYPE_ID}:create",
+    f"_o:{OBJECT_TYPE_ID}:attribute_change",
+    f"_r:{OBJECT_TYPE_ID}:attribute_change",
+    "add_relationship",
+    "sent_push",
+    "opened_push",
+    "event",
+    "screen",
+    "sent_twilio",
+    "profile_create",
+    "delete_relationship",
+    "event",
 )
 DELETED_ROUND = 7  # rounds of the cycle; the last round of every DELETED_ROUND is deleted people's
 PERIOD = len(TYPE_CYCLE) * DELETED_ROUND
@@ -32,7 +49,10 @@ def of_deleted_person(index: int) -> bool:
 def selection(activity_type: Optional[str], include_deleted: bool) -> Selection:
     return Selection.where(
         PERIOD,
-        lambda r: (activity_type is None or TYPE_CYCLE[r % len(TYPE_CYCLE)] == activity_type) and (include_deleted or not of_deleted_person(r)),
+        lambda r: (
+            (activity_type is None or TYPE_CYCLE[r % len(TYPE_CYCLE)] == activity_type)
+            and (include_deleted or not of_deleted_person(r))
+        ),
     )
 
 
@@ -51,24 +71,40 @@ def data(ws: Workspace, index: int, activity_type: str, timestamp: int, delivery
             "price": round(5 + ws.fraction("price", index) * 95, 2),
             "quantity": 1 + index % 4,
             "coupon": None if index % 2 else f"SAVE{index % 30}",
-            "address": {"city": ("Oslo", "Lisbon", "Austin")[index % 3], "country": {"code": ("NO", "PT", "US")[index % 3]}},
+            "address": {
+                "city": ("Oslo", "Lisbon", "Austin")[index % 3],
+                "country": {"code": ("NO", "PT", "US")[index % 3]},
+            },
             "items": [f"sku{index % 9}", f"sku{index % 7}"],
         }
     if activity_type in ("page", "screen"):
-        return {"url": f"https://app.example.com/{TOPICS[index % len(TOPICS)]}", "referrer": None if index % 2 else "https://example.com/"}
+        return {
+            "url": f"https://app.example.com/{TOPICS[index % len(TOPICS)]}",
+            "referrer": None if index % 2 else "https://example.com/",
+        }
     if activity_type == "attribute_change":
         name = ATTRIBUTES[index % len(ATTRIBUTES)]
         return {name: {"from": f"{name}-{index - 1}", "to": f"{name}-{index}"}}
     if activity_type.startswith("_o:") and activity_type.endswith(":create"):
-        return {"object_id": f"acct{index % 40}", "attributes": {"name": f"Account {index % 40}", "plan": ("free", "pro")[index % 2]}}
+        return {
+            "object_id": f"acct{index % 40}",
+            "attributes": {"name": f"Account {index % 40}", "plan": ("free", "pro")[index % 2]},
+        }
     if activity_type.startswith(("_o:", "_r:")):
-        return {"object_id": f"acct{index % 40}", "role" if activity_type.startswith("_r:") else "plan": {"from": "member", "to": "admin"}}
+        return {
+            "object_id": f"acct{index % 40}",
+            "role" if activity_type.startswith("_r:") else "plan": {"from": "member", "to": "admin"},
+        }
     if activity_type in ("add_relationship", "delete_relationship"):
         return {"object_type_id": OBJECT_TYPE_ID, "object_id": f"acct{index % 40}"}
     if activity_type == "clicked_email":
         return {"delivery_id": delivery, "href": f"https://example.com/l/{index % 11}", "link_id": index % 11}
     if delivery is not None:
-        return {"delivery_id": delivery, "opened": index % 3 == 0 if activity_type.startswith("opened") else None, "delivered": timestamp if activity_type.startswith("delivered") else None}
+        return {
+            "delivery_id": delivery,
+            "opened": index % 3 == 0 if activity_type.startswith("opened") else None,
+            "delivered": timestamp if activity_type.startswith("delivered") else None,
+        }
     return {}
 
 
@@ -76,7 +112,11 @@ def activity(ws: Workspace, index: int) -> Dict[str, Any]:
     activity_type = TYPE_CYCLE[index % len(TYPE_CYCLE)]
     timestamp = timeline(ws).time(index)
     ids = identifiers(ws, index)
-    channel = activity_type.rsplit("_", 1)[-1] if activity_type.split("_")[0] in ("sent", "delivered", "opened", "clicked") else None
+    channel = (
+        activity_type.rsplit("_", 1)[-1]
+        if activity_type.split("_")[0] in ("sent", "delivered", "opened", "clicked")
+        else None
+    )
     delivery = f"dlv{index:08d}" if channel else None
     return {
         "id": f"01{timestamp:012X}{index:012X}",
@@ -101,18 +141,24 @@ def list_activities(ws: Workspace, request: Request):
     upper = decode_cursor("activities", request.arg("start")) or None
     chosen = selection(request.arg("type"), request.bool_arg("deleted"))
     page, next_upper = newest_first_page(chosen, lo, hi, upper, limit)
-    return {"activities": [activity(ws, index) for index in page], "next": encode_cursor("activities", next_upper) if next_upper else ""}
+    return {
+        "activities": [activity(ws, index) for index in page],
+        "next": encode_cursor("activities", next_upper) if next_upper else "",
+    }
 
 
 def expected_activities(ws: Workspace, config: Mapping[str, Any], activity_type: Optional[str]) -> List[Dict[str, Any]]:
     """What the API keeps of one type (None: all types) at or after start_date."""
     options = config.get("activities") or {}
     lo, hi = visible_range(ws, config_start_date(config))
-    return [activity(ws, index) for index in selection(activity_type, bool(options.get("include_deleted"))).indexes(lo, hi)]
+    return [
+        activity(ws, index) for index in selection(activity_type, bool(options.get("include_deleted"))).indexes(lo, hi)
+    ]
 
 
 def flattened(record: Mapping[str, Any]) -> Dict[str, Any]:
     """The connector's documented PARSED_DATA transform: data's nested keys joined with `_`."""
+
     def walk(value: Any, column: str) -> Dict[str, Any]:
         if isinstance(value, dict) and value:
             return {name: leaf for key, item in value.items() for name, leaf in walk(item, f"{column}_{key}").items()}
@@ -128,7 +174,12 @@ def expected_streams(ws: Workspace, config: Mapping[str, Any]) -> Dict[str, List
     options = config.get("activities") or {}
     types = list(options.get("types") or [])
     if options.get("mode") == "PARSED_DATA":
-        return {"activity_" + "".join(c if c.isalnum() or c == "_" else "_" for c in t.lower()): [flattened(r) for r in expected_activities(ws, config, t)] for t in types}
+        return {
+            "activity_" + "".join(c if c.isalnum() or c == "_" else "_" for c in t.lower()): [
+                flattened(r) for r in expected_activities(ws, config, t)
+            ]
+            for t in types
+        }
     return {"activities_all": [r for t in types or [None] for r in expected_activities(ws, config, t)]}
 
 

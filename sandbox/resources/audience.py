@@ -6,9 +6,33 @@ from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, page_li
 from sandbox.workspace import DAY, TOPICS, Workspace
 
 OBJECT_TYPES = (
-    {"id": "1", "name": "Companies", "singular_name": "Company", "slug": "companies", "singular_slug": "company", "enabled": True, "icon": "building"},
-    {"id": "2", "name": "Concerts", "singular_name": "Concert", "slug": "concerts", "singular_slug": "concert", "enabled": True, "icon": "calendar"},
-    {"id": "3", "name": "Legacy accounts", "singular_name": "Legacy account", "slug": "legacy-accounts", "singular_slug": "legacy-account", "enabled": False, "icon": "archive"},
+    {
+        "id": "1",
+        "name": "Companies",
+        "singular_name": "Company",
+        "slug": "companies",
+        "singular_slug": "company",
+        "enabled": True,
+        "icon": "building",
+    },
+    {
+        "id": "2",
+        "name": "Concerts",
+        "singular_name": "Concert",
+        "slug": "concerts",
+        "singular_slug": "concert",
+        "enabled": True,
+        "icon": "calendar",
+    },
+    {
+        "id": "3",
+        "name": "Legacy accounts",
+        "singular_name": "Legacy account",
+        "slug": "legacy-accounts",
+        "singular_slug": "legacy-account",
+        "enabled": False,
+        "icon": "archive",
+    },
 )
 SUPPRESSION_REASONS = {
     "bounces": "550 5.1.1 The email account that you tried to reach does not exist",
@@ -29,7 +53,11 @@ def custom_object(ws: Workspace, type_id: str, index: int) -> Dict[str, Any]:
     """An object as the attributes endpoint returns it; every seventh lacks the `plan` attribute."""
     singular = OBJECT_TYPES[int(type_id) - 1]["singular_slug"]
     created = ws.now - int(ws.fraction("object", (type_id, index)) * 500) * DAY
-    attributes = {"name": f"{singular.title()} {index}", "created_at": str(created), "region": ("us", "eu", "apac")[index % 3]}
+    attributes = {
+        "name": f"{singular.title()} {index}",
+        "created_at": str(created),
+        "region": ("us", "eu", "apac")[index % 3],
+    }
     if index % 7:
         attributes["plan"] = ("free", "team", "enterprise")[index % 3]
     return {
@@ -53,7 +81,11 @@ def matches(condition: Mapping[str, Any], item: Mapping[str, Any], type_id: str)
     if "not" in condition:
         return not matches(condition["not"], item, type_id)
     attribute = condition.get("object_attribute")
-    if not isinstance(attribute, Mapping) or str(attribute.get("type_id")) != type_id or attribute.get("operator") not in ("eq", "exists"):
+    if (
+        not isinstance(attribute, Mapping)
+        or str(attribute.get("type_id")) != type_id
+        or attribute.get("operator") not in ("eq", "exists")
+    ):
         raise ApiError(400, "object_attribute needs field, operator (eq|exists) and the type_id being searched")
     values = {**item["identifiers"], **item["attributes"]}
     if attribute["operator"] == "exists":
@@ -82,7 +114,11 @@ def search_objects(ws: Workspace, request: Request):
     start = decode_cursor("objects", request.arg("start"))
     chunk = found[max(start - 1, 0) : start + limit]
     end = start + limit
-    return {"identifiers": chunk, "ids": [ident["object_id"] for ident in chunk], "next": encode_cursor("objects", end) if end < len(found) else ""}
+    return {
+        "identifiers": chunk,
+        "ids": [ident["object_id"] for ident in chunk],
+        "next": encode_cursor("objects", end) if end < len(found) else "",
+    }
 
 
 @route("GET", "objects/{object_type_id}/{object_id}/attributes", scope="objects")
@@ -98,17 +134,37 @@ def object_attributes(ws: Workspace, request: Request):
 # -- subscription topics and collections -----------------------------------------------------
 def subscription_topics(ws: Workspace) -> List[Dict[str, Any]]:
     return [
-        {"id": topic_id, "name": f"{TOPICS[topic_id].title()} emails", "description": f"News about {TOPICS[topic_id]}", "subscribed_by_default": topic_id % 2 == 1, "identifier": f"topic_{topic_id}"}
+        {
+            "id": topic_id,
+            "name": f"{TOPICS[topic_id].title()} emails",
+            "description": f"News about {TOPICS[topic_id]}",
+            "subscribed_by_default": topic_id % 2 == 1,
+            "identifier": f"topic_{topic_id}",
+        }
         for topic_id in range(1, 5)
     ]
 
 
 def collections(ws: Workspace) -> List[Dict[str, Any]]:
-    shapes = (("upcoming_events", ["eventDate", "eventName", "venue"], 12), ("store_locations", ["city", "address", "hours"], 48), ("price_list", ["sku", "price"], 230))
+    shapes = (
+        ("upcoming_events", ["eventDate", "eventName", "venue"], 12),
+        ("store_locations", ["city", "address", "hours"], 48),
+        ("price_list", ["sku", "price"], 230),
+    )
     records = []
     for index, (name, schema, rows) in enumerate(shapes, start=1):
         created = ws.now - int(ws.fraction("collection", index) * 400) * DAY
-        records.append({"id": index, "name": name, "bytes": rows * 64, "rows": rows, "schema": schema, "created_at": created, "updated_at": min(created + index * 9 * DAY, ws.now)})
+        records.append(
+            {
+                "id": index,
+                "name": name,
+                "bytes": rows * 64,
+                "rows": rows,
+                "schema": schema,
+                "created_at": created,
+                "updated_at": min(created + index * 9 * DAY, ws.now),
+            }
+        )
     return records
 
 

@@ -31,7 +31,9 @@ def broadcast(ws: Workspace, broadcast_id: int) -> Dict[str, Any]:
         "actions": actions,
         "msg_template_ids": actions,
         "first_started": created + DAY if running else 0,
-        "tags": "nil" if broadcast_id % 4 == 0 else [TOPICS[(broadcast_id + k) % len(TOPICS)] for k in range(1 + broadcast_id % 2)],
+        "tags": "nil"
+        if broadcast_id % 4 == 0
+        else [TOPICS[(broadcast_id + k) % len(TOPICS)] for k in range(1 + broadcast_id % 2)],
         "created_by": f"user{broadcast_id % 5}@example.com",
     }
 
@@ -79,7 +81,14 @@ def broadcast_triggers(ws: Workspace, broadcast_id: int) -> List[Dict[str, Any]]
     for index in range(count):
         created = ws.now - (count - index) * 3 * DAY
         processed = None if index == count - 1 and broadcast_id % 2 else created + 60
-        triggers.append({"id": broadcast_id * 100 + index, "broadcast_id": broadcast_id, "created_at": created, "processed_at": processed})
+        triggers.append(
+            {
+                "id": broadcast_id * 100 + index,
+                "broadcast_id": broadcast_id,
+                "created_at": created,
+                "processed_at": processed,
+            }
+        )
     return triggers
 
 

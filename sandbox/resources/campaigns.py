@@ -29,11 +29,22 @@ def campaign(ws: Workspace, campaign_id: int) -> Dict[str, Any]:
         "created_by": f"user{campaign_id % 5}@example.com",
     }
     if trigger == "segment":
-        record.update(trigger_segment_ids=[1 + campaign_id % ws.knobs.segments], filter_segment_ids=[], msg_templates=[{"type": "email", "id": campaign_id * 10}])
+        record.update(
+            trigger_segment_ids=[1 + campaign_id % ws.knobs.segments],
+            filter_segment_ids=[],
+            msg_templates=[{"type": "email", "id": campaign_id * 10}],
+        )
     elif trigger == "event":
         record["event_name"] = f"purchase_{campaign_id}"
     elif trigger == "date":
-        record.update(frequency="once", date_attribute="signup_date", timezone="UTC", use_customer_timezone=False, start_hour=9, start_minutes=30)
+        record.update(
+            frequency="once",
+            date_attribute="signup_date",
+            timezone="UTC",
+            use_customer_timezone=False,
+            start_hour=9,
+            start_minutes=30,
+        )
     elif trigger == "webhook":
         record["webhook_id"] = campaign_id * 3
     return record

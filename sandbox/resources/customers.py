@@ -48,12 +48,14 @@ def attributes(ws: Workspace, index: int) -> Dict[str, str]:
 def devices(ws: Workspace, index: int) -> List[Dict[str, Any]]:
     if index % 3:
         return []
-    return [{
-        "id": f"device-{index:x}",
-        "platform": "ios" if index % 2 else "android",
-        "last_used": created_at(ws, index) + (index % 30) * DAY,
-        "attributes": {"app_version": f"3.{index % 7}.0"},
-    }]
+    return [
+        {
+            "id": f"device-{index:x}",
+            "platform": "ios" if index % 2 else "android",
+            "last_used": created_at(ws, index) + (index % 30) * DAY,
+            "attributes": {"app_version": f"3.{index % 7}.0"},
+        }
+    ]
 
 
 def customer(ws: Workspace, index: int) -> Dict[str, Any]:
@@ -94,7 +96,7 @@ def check_filter(node: Any, field: str) -> None:
     """Reject what Customer.io rejects, with a 400 naming the body field."""
     if not isinstance(node, dict) or len(node) != 1:
         raise ApiError(400, f"{field}: each condition needs exactly one of and, or, not, segment, attribute")
-    (key, value), = node.items()
+    ((key, value),) = node.items()
     if key in ("and", "or"):
         if not isinstance(value, list) or not value:
             raise ApiError(400, f"{field}: {key} needs a non-empty list")
@@ -114,7 +116,7 @@ def check_filter(node: Any, field: str) -> None:
 
 def matcher(ws: Workspace, node: Filter) -> Callable[[int, Mapping[str, str]], bool]:
     """Compile a checked filter into a predicate on (index, attributes)."""
-    (key, value), = node.items()
+    ((key, value),) = node.items()
     if key in ("and", "or"):
         children = [matcher(ws, child) for child in value]
         combine = all if key == "and" else any

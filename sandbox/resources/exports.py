@@ -24,9 +24,9 @@ from sandbox.workspace import DAY, Workspace
 
 SIGNING_KEY = b"sandbox-export-signing-key"  # fake; signs download links like a storage bucket would
 ROWS_PER_CHUNK = 2000
-EXPIRED_BODY = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
-BAD_SIGNATURE_BODY = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SignatureDoesNotMatch</Code></Error>"
-TWO_CREDENTIALS_BODY = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>"
+EXPIRED_BODY = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
+BAD_SIGNATURE_BODY = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code></Error>'
+TWO_CREDENTIALS_BODY = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>'
 
 
 class ExportJobs:
@@ -35,10 +35,23 @@ class ExportJobs:
     def __init__(self, ws: Workspace):
         self._lock = threading.Lock()
         self.jobs: Dict[int, Dict[str, Any]] = {}
-        for number, (kind, status) in enumerate((("customers", "done"), ("deliveries", "done"), ("customers", "failed")), start=1):
+        for number, (kind, status) in enumerate(
+            (("customers", "done"), ("deliveries", "done"), ("customers", "failed")), start=1
+        ):
             created = ws.now - (10 - number) * DAY
-            self._add({"id": number, "type": kind, "status": status, "created_at": created, "updated_at": created + 600,
-                       "filters": EVERYONE, "attributes": [], "polls": 0, "total": ws.knobs.people if status == "done" else 0})
+            self._add(
+                {
+                    "id": number,
+                    "type": kind,
+                    "status": status,
+                    "created_at": created,
+                    "updated_at": created + 600,
+                    "filters": EVERYONE,
+                    "attributes": [],
+                    "polls": 0,
+                    "total": ws.knobs.people if status == "done" else 0,
+                }
+            )
 
     def _add(self, job: Dict[str, Any]) -> Dict[str, Any]:
         job["downloads"] = 0
@@ -48,8 +61,17 @@ class ExportJobs:
 
     def create(self, ws: Workspace, filters: Mapping[str, Any], attribute_names: Sequence[str]) -> Dict[str, Any]:
         with self._lock:
-            job = {"id": max(self.jobs) + 1, "type": "customers", "status": "pending", "created_at": ws.now, "updated_at": ws.now,
-                   "filters": filters, "attributes": list(attribute_names), "polls": 0, "total": 0}
+            job = {
+                "id": max(self.jobs) + 1,
+                "type": "customers",
+                "status": "pending",
+                "created_at": ws.now,
+                "updated_at": ws.now,
+                "filters": filters,
+                "attributes": list(attribute_names),
+                "polls": 0,
+                "total": 0,
+            }
             return self._add(job)
 
     def find(self, export_id: int) -> Dict[str, Any]:

@@ -40,7 +40,10 @@ def metrics(ws: Workspace, index: int, created: int, channel: str) -> Dict[str, 
     if channel in ("email", "push", "twilio"):
         stages.append(("bounced", 60) if index % 37 == 36 else ("delivered", 60 + index % 900))
     if channel != "webhook" and index % 37 != 36:
-        stages += [("opened", int(ws.fraction("open", index) * 10 * DAY)), ("clicked", int(ws.fraction("click", index) * 4 * DAY))]
+        stages += [
+            ("opened", int(ws.fraction("open", index) * 10 * DAY)),
+            ("clicked", int(ws.fraction("click", index) * 4 * DAY)),
+        ]
         stages.append(("converted", DAY + index % DAY))
     recorded: Dict[str, int] = {}
     moment = created
@@ -108,7 +111,10 @@ def list_messages(ws: Workspace, request: Request):
     lo, hi = timeline(ws).between(start, end)
     upper = decode_cursor("messages", request.arg("start")) or None
     page, next_upper = newest_first_page(selection(requested_channel(request)), lo, hi, upper, limit)
-    return {"messages": [message(ws, index) for index in page], "next": encode_cursor("messages", next_upper) if next_upper else ""}
+    return {
+        "messages": [message(ws, index) for index in page],
+        "next": encode_cursor("messages", next_upper) if next_upper else "",
+    }
 
 
 def config_start_date(config: Mapping[str, Any]) -> Optional[int]:

@@ -5,7 +5,16 @@ from typing import Any, Dict, List
 from sandbox.api import Request, decode_cursor, encode_cursor, page_limit, route
 from sandbox.workspace import DAY, TOPICS, Workspace
 
-WEBHOOK_EVENTS = ("email_sent", "email_delivered", "email_opened", "email_clicked", "email_bounced", "push_sent", "sms_sent", "customer_unsubscribed")
+WEBHOOK_EVENTS = (
+    "email_sent",
+    "email_delivered",
+    "email_opened",
+    "email_clicked",
+    "email_bounced",
+    "push_sent",
+    "sms_sent",
+    "customer_unsubscribed",
+)
 # Endpoints as users type them; the connector must strip the credentials of the second and third.
 WEBHOOK_ENDPOINTS = (
     "https://hooks.example.com/customerio/events",
@@ -40,7 +49,11 @@ def sender_identities(ws: Workspace, hidden: bool) -> List[Dict[str, Any]]:
 def snippets(ws: Workspace) -> List[Dict[str, Any]]:
     names = ("footer", "address", "legal", "unsubscribe_line", "signature", "promo_banner", "support_hours")
     return [
-        {"name": name, "value": f"<p>{name.replace('_', ' ').title()} of the sandbox workspace</p>", "updated_at": ws.now - int(ws.fraction("snippet", name) * 300) * DAY}
+        {
+            "name": name,
+            "value": f"<p>{name.replace('_', ' ').title()} of the sandbox workspace</p>",
+            "updated_at": ws.now - int(ws.fraction("snippet", name) * 300) * DAY,
+        }
         for name in names
     ]
 

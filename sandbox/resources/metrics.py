@@ -21,15 +21,37 @@ from sandbox.workspace import DAY, Workspace
 
 EST = "America/New_York"
 UNITS = ("hours", "days", "weeks", "months")
-V2_RESOLUTIONS = {"hours": "hours", "hourly": "hours", "days": "days", "daily": "days", "weeks": "weeks", "weekly": "weeks", "months": "months", "monthly": "months"}
+V2_RESOLUTIONS = {
+    "hours": "hours",
+    "hourly": "hours",
+    "days": "days",
+    "daily": "days",
+    "weeks": "weeks",
+    "weekly": "weeks",
+    "months": "months",
+    "monthly": "months",
+}
 V2_MAX_SPAN_SECONDS = 3653 * DAY  # "end: limited to 10 years from start"
 CAMPAIGN_STEP_CAPS = {"hours": 24, "days": 45, "weeks": 12, "months": 120}
 OTHER_STEP_CAPS = {"hours": 24, "days": 45, "weeks": 12, "months": 121}
 # Name → share of `sent` (the series of version 1; version 2 adds human_/prefetch_ opens and clicks).
 METRIC_SHARES = {
-    "attempted": 1.05, "sent": 1.0, "delivered": 0.95, "opened": 0.45, "clicked": 0.12, "converted": 0.03,
-    "bounced": 0.02, "created": 1.1, "deferred": 0.01, "drafted": 0.0, "failed": 0.01, "spammed": 0.002,
-    "suppressed": 0.01, "undeliverable": 0.01, "topic_unsubscribed": 0.004, "unsubscribed": 0.006,
+    "attempted": 1.05,
+    "sent": 1.0,
+    "delivered": 0.95,
+    "opened": 0.45,
+    "clicked": 0.12,
+    "converted": 0.03,
+    "bounced": 0.02,
+    "created": 1.1,
+    "deferred": 0.01,
+    "drafted": 0.0,
+    "failed": 0.01,
+    "spammed": 0.002,
+    "suppressed": 0.01,
+    "undeliverable": 0.01,
+    "topic_unsubscribed": 0.004,
+    "unsubscribed": 0.006,
 }
 V2_SHARES = {"human_opened": 0.3, "prefetch_opened": 0.15, "human_clicked": 0.1, "prefetch_clicked": 0.02}
 WEBHOOK_SHARES = {"2xx": 0.9, "3xx": 0.01, "4xx": 0.05, "5xx": 0.04}
@@ -86,7 +108,10 @@ def campaign_parent(ws: Workspace, campaign_id: int) -> Parent:
 
 
 def campaign_action_parents(ws: Workspace, campaign_id: int) -> List[Parent]:
-    return [("campaign_action", (campaign_id, int(a["id"])), a["created"], a["type"]) for a in campaigns.campaign_actions(ws, campaign_id)]
+    return [
+        ("campaign_action", (campaign_id, int(a["id"])), a["created"], a["type"])
+        for a in campaigns.campaign_actions(ws, campaign_id)
+    ]
 
 
 def newsletter_parent(ws: Workspace, newsletter_id: int) -> Parent:
@@ -99,7 +124,10 @@ def broadcast_parent(ws: Workspace, broadcast_id: int) -> Parent:
 
 
 def broadcast_action_parents(ws: Workspace, broadcast_id: int) -> List[Parent]:
-    return [("broadcast_action", (broadcast_id, int(a["id"])), a["created"], a["type"]) for a in broadcasts.broadcast_actions(ws, broadcast_id)]
+    return [
+        ("broadcast_action", (broadcast_id, int(a["id"])), a["created"], a["type"])
+        for a in broadcasts.broadcast_actions(ws, broadcast_id)
+    ]
 
 
 def metric_shares(parent: Parent, version: int) -> Dict[str, float]:
@@ -128,7 +156,10 @@ def series(ws: Workspace, parent: Parent, starts: Sequence[int], version: int) -
 def links(kind: str, parent_id: int) -> List[Dict[str, Any]]:
     """0 to 2 tracked links per parent."""
     base = (70000 if kind == "campaign" else 90000) + parent_id * 10
-    return [{"id": base + k, "href": f"https://example.com/{kind}/{parent_id}?link={k}"} for k in range(parent_id % LINKS_PER_PARENT)]
+    return [
+        {"id": base + k, "href": f"https://example.com/{kind}/{parent_id}?link={k}"}
+        for k in range(parent_id % LINKS_PER_PARENT)
+    ]
 
 
 def link_clicks(ws: Workspace, kind: str, link_id: int, created: int, starts: Sequence[int], unique: bool) -> List[int]:
@@ -180,7 +211,15 @@ def metric_body(values: Dict[str, List[int]]) -> Dict[str, Any]:
 def links_body(ws: Workspace, request: Request, kind: str, parent_id: int, created: int) -> Dict[str, Any]:
     starts = v1_starts(ws, request, OTHER_STEP_CAPS)[1]
     unique = request.bool_arg("unique")
-    return {"links": [{"link": link, "metric": {"series": {"clicked": link_clicks(ws, kind, link["id"], created, starts, unique)}}} for link in links(kind, parent_id)]}
+    return {
+        "links": [
+            {
+                "link": link,
+                "metric": {"series": {"clicked": link_clicks(ws, kind, link["id"], created, starts, unique)}},
+            }
+            for link in links(kind, parent_id)
+        ]
+    }
 
 
 def find(parents: List[Parent], request: Request) -> Parent:
@@ -260,25 +299,41 @@ def expected_starts(ws: Workspace, config: Mapping[str, Any], created: int, vers
     return period_starts(min(max(bounds), ws.now), ws.now, unit, EST)
 
 
-def metric_rows(ws: Workspace, config: Mapping[str, Any], parent: Parent, id_fields: Sequence[str], version: int) -> Records:
+def metric_rows(
+    ws: Workspace, config: Mapping[str, Any], parent: Parent, id_fields: Sequence[str], version: int
+) -> Records:
     starts = expected_starts(ws, config, parent[2], version)
     values = series(ws, parent, starts, version)
     ids = dict(zip(id_fields, parent[1]))
-    return [{**ids, "period_start": start, "period": _unit(config), **{name: column[i] for name, column in values.items()}} for i, start in enumerate(starts)]
+    return [
+        {**ids, "period_start": start, "period": _unit(config), **{name: column[i] for name, column in values.items()}}
+        for i, start in enumerate(starts)
+    ]
 
 
 def link_rows(ws: Workspace, config: Mapping[str, Any], parent: Parent, id_field: str) -> Records:
     kind, (parent_id,), created, _ = parent
     starts = expected_starts(ws, config, created, 1)
     return [
-        {id_field: parent_id, "link_id": link["id"], "href": link["href"], "period_start": start, "period": _unit(config), "clicked": clicks}
+        {
+            id_field: parent_id,
+            "link_id": link["id"],
+            "href": link["href"],
+            "period_start": start,
+            "period": _unit(config),
+            "clicked": clicks,
+        }
         for link in links(kind, parent_id)
         for start, clicks in zip(starts, link_clicks(ws, kind, link["id"], created, starts, False))
     ]
 
 
 def expected_campaign_metrics(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [row for cid in campaigns.campaign_ids(ws) for row in metric_rows(ws, config, campaign_parent(ws, cid), ["campaign_id"], 2)]
+    return [
+        row
+        for cid in campaigns.campaign_ids(ws)
+        for row in metric_rows(ws, config, campaign_parent(ws, cid), ["campaign_id"], 2)
+    ]
 
 
 def expected_campaign_action_metrics(ws: Workspace, config: Mapping[str, Any]) -> Records:
@@ -291,7 +346,11 @@ def expected_campaign_action_metrics(ws: Workspace, config: Mapping[str, Any]) -
 
 
 def expected_campaign_link_metrics(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [row for cid in campaigns.campaign_ids(ws) for row in link_rows(ws, config, campaign_parent(ws, cid), "campaign_id")]
+    return [
+        row
+        for cid in campaigns.campaign_ids(ws)
+        for row in link_rows(ws, config, campaign_parent(ws, cid), "campaign_id")
+    ]
 
 
 def expected_newsletter_metrics(ws: Workspace, config: Mapping[str, Any]) -> Records:
@@ -305,7 +364,11 @@ def expected_newsletter_link_metrics(ws: Workspace, config: Mapping[str, Any]) -
 
 
 def expected_broadcast_metrics(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [row for bid in broadcasts.broadcast_ids(ws) for row in metric_rows(ws, config, broadcast_parent(ws, bid), ["broadcast_id"], 1)]
+    return [
+        row
+        for bid in broadcasts.broadcast_ids(ws)
+        for row in metric_rows(ws, config, broadcast_parent(ws, bid), ["broadcast_id"], 1)
+    ]
 
 
 def expected_broadcast_action_metrics(ws: Workspace, config: Mapping[str, Any]) -> Records:

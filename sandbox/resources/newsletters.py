@@ -65,7 +65,18 @@ def newsletter_contents(ws: Workspace, newsletter_id: int) -> List[Dict[str, Any
             "headers": "{}",
         }
         if email:
-            content.update({"from": "Sandbox <hello@example.com>", "from_id": 7, "reply_to": None, "reply_to_id": None, "subject": f"{parent['name']} ({label})", "preheader_text": "", "body_amp": None, "fake_bcc": False})
+            content.update(
+                {
+                    "from": "Sandbox <hello@example.com>",
+                    "from_id": 7,
+                    "reply_to": None,
+                    "reply_to_id": None,
+                    "subject": f"{parent['name']} ({label})",
+                    "preheader_text": "",
+                    "body_amp": None,
+                    "fake_bcc": False,
+                }
+            )
         contents.append(content)
     return contents
 
@@ -76,7 +87,13 @@ def newsletter_test_groups(ws: Workspace, newsletter_id: int) -> List[Dict[str, 
     if len(parent["content_ids"]) < 2:
         return []
     return [
-        {"id": index, "name": chr(65 + index), "label": f"test {index + 1}", "winner": parent["sent_at"] is not None and index == newsletter_id % len(parent["content_ids"]), "content_ids": [content_id]}
+        {
+            "id": index,
+            "name": chr(65 + index),
+            "label": f"test {index + 1}",
+            "winner": parent["sent_at"] is not None and index == newsletter_id % len(parent["content_ids"]),
+            "content_ids": [content_id],
+        }
         for index, content_id in enumerate(parent["content_ids"])
     ]
 

@@ -41,7 +41,7 @@ def segment_membership(ws: Workspace, request: Request):
     limit = page_limit(request, 1000, 30000)
     members = ws.segment_member_indexes(segment_id)
     start = decode_cursor("members", request.arg("start"))
-    chunk = members[start:start + limit]
+    chunk = members[start : start + limit]
     identifiers = [ws.person_ids(index) for index in chunk]
     end = start + len(chunk)
     return {
@@ -56,7 +56,9 @@ def segment_usage(ws: Workspace, segment_id: int) -> Dict[str, Any]:
     """What references a segment: campaigns triggered or filtered by it, newsletters sent or drafted to it."""
     every_campaign = [campaigns.campaign(ws, campaign_id) for campaign_id in campaigns.campaign_ids(ws)]
     using_campaigns = [
-        campaign["id"] for campaign in every_campaign if segment_id in campaign.get("trigger_segment_ids", []) + campaign.get("filter_segment_ids", [])
+        campaign["id"]
+        for campaign in every_campaign
+        if segment_id in campaign.get("trigger_segment_ids", []) + campaign.get("filter_segment_ids", [])
     ]
     targeting = [letter for letter in newsletters.newsletters(ws) if segment_id in letter["recipient_segment_ids"]]
     return {

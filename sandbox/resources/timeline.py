@@ -54,7 +54,9 @@ class Selection:
         return [self.index(rank) for rank in range(self.rank(lo), self.rank(hi))]
 
 
-def newest_first_page(selection: Selection, lo: int, hi: int, upper: Optional[int], limit: int) -> Tuple[Sequence[int], Optional[int]]:
+def newest_first_page(
+    selection: Selection, lo: int, hi: int, upper: Optional[int], limit: int
+) -> Tuple[Sequence[int], Optional[int]]:
     """One page of the selected indexes in [lo, hi), newest first, starting below `upper` (None:
     from the top). Returns the page and the next page's `upper`, or None after the last page."""
     if not selection.residues:

@@ -49,7 +49,17 @@ def transactional_contents(ws: Workspace, message_id: int) -> List[Dict[str, Any
             "headers": "{}",
         }
         if kind == "email":
-            content.update({"from": "Sandbox <hello@example.com>", "from_id": 7, "reply_to": None, "reply_to_id": None, "subject": f"Your {KINDS[message_id % len(KINDS)].lower()}", "preheader_text": "", "fake_bcc": False})
+            content.update(
+                {
+                    "from": "Sandbox <hello@example.com>",
+                    "from_id": 7,
+                    "reply_to": None,
+                    "reply_to_id": None,
+                    "subject": f"Your {KINDS[message_id % len(KINDS)].lower()}",
+                    "preheader_text": "",
+                    "fake_bcc": False,
+                }
+            )
         contents.append(content)
     return contents
 

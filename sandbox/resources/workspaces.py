@@ -8,6 +8,14 @@ from sandbox.workspace import Workspace
 def list_workspaces(ws: Workspace, request: Request):
     return {
         "workspaces": [
-            {"id": 130001, "name": "Sandbox workspace", "messages_sent": 0, "billable_messages_sent": 0, "people": ws.knobs.people, "object_types": 0, "objects": 0}
+            {
+                "id": 130001,
+                "name": "Sandbox workspace",
+                "messages_sent": 0,
+                "billable_messages_sent": 0,
+                "people": ws.knobs.people,
+                "object_types": 0,
+                "objects": 0,
+            }
         ]
     }

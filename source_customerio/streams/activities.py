@@ -44,7 +44,9 @@ class ActivitiesStream(SeriesStateMixin, CursorPaginatedStream):
         return [{"type": activity_type} for activity_type in self.activity_types]
 
     def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
-        params = super().request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+        params = super().request_params(
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
+        )
         params["deleted"] = "true" if self.context.config.include_deleted_activities else "false"
         if stream_slice.get("type") is not None:
             params["type"] = stream_slice["type"]
@@ -113,5 +115,7 @@ def activity_streams(context: StreamContext) -> List[ActivitiesStream]:
     collisions = activity_records.colliding_types(config.activity_types)
     if collisions:
         names = "; ".join(" and ".join(group) for group in collisions)
-        raise ConfigError("activities.types", f"{names} would share one stream name", "Keep only one type of each group.")
+        raise ConfigError(
+            "activities.types", f"{names} would share one stream name", "Keep only one type of each group."
+        )
     return [ParsedActivities(context, activity_type) for activity_type in config.activity_types]

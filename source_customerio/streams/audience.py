@@ -4,7 +4,13 @@ from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Tuple
 
 from airbyte_cdk.models import SyncMode
 
-from source_customerio.streams.base import ClientSideIncrementalMixin, CursorPaginatedStream, CustomerioStream, OffsetPaginatedStream, SubstreamMixin
+from source_customerio.streams.base import (
+    ClientSideIncrementalMixin,
+    CursorPaginatedStream,
+    CustomerioStream,
+    OffsetPaginatedStream,
+    SubstreamMixin,
+)
 
 SUPPRESSION_TYPES = ("bounces", "blocks", "spam_reports", "invalid_emails")
 
@@ -12,7 +18,12 @@ SUPPRESSION_TYPES = ("bounces", "blocks", "spam_reports", "invalid_emails")
 def every_object_filter(object_type_id: str) -> Dict[str, Any]:
     """A search matching every object of a type: each object has an `object_id` (the API needs a filter
     with the type repeated as `type_id`, and offers only `eq` and `exists`)."""
-    return {"object_type_id": object_type_id, "filter": {"and": [{"object_attribute": {"field": "object_id", "operator": "exists", "type_id": object_type_id}}]}}
+    return {
+        "object_type_id": object_type_id,
+        "filter": {
+            "and": [{"object_attribute": {"field": "object_id", "operator": "exists", "type_id": object_type_id}}]
+        },
+    }
 
 
 def unique_slices(records: Iterable[Mapping[str, Any]], fields: Tuple[str, ...]) -> Iterable[Dict[str, Any]]:

@@ -38,7 +38,9 @@ class ParentCache:
         with self._lock:
             if parent_class not in self._records:
                 parent = parent_class(context)
-                self._records[parent_class] = [dict(record) for record in parent.read_only_records() if isinstance(record, Mapping)]
+                self._records[parent_class] = [
+                    dict(record) for record in parent.read_only_records() if isinstance(record, Mapping)
+                ]
             return self._records[parent_class]
 
     def listed(self, parent_class: Type["CustomerioStream"]) -> Optional[List[Mapping[str, Any]]]:
@@ -96,7 +98,11 @@ class CustomerioStream(HttpStream, ABC):
         return {"timeout": self.context.config.request_timeout_seconds, "allow_redirects": False}
 
     def get_error_handler(self) -> CustomerioErrorHandler:
-        return CustomerioErrorHandler(self.logger, ignore_missing_parent=self.ignore_missing_parent, retry_network_errors=self.context.retry_network_errors)
+        return CustomerioErrorHandler(
+            self.logger,
+            ignore_missing_parent=self.ignore_missing_parent,
+            retry_network_errors=self.context.retry_network_errors,
+        )
 
     def get_backoff_strategy(self) -> RetryAfterBackoff:
         return RetryAfterBackoff()
@@ -107,7 +113,9 @@ class CustomerioStream(HttpStream, ABC):
     def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
         return {}
 
-    def parse_response(self, response: requests.Response, *, stream_state=None, stream_slice=None, next_page_token=None, **kwargs) -> Iterable[Mapping[str, Any]]:
+    def parse_response(
+        self, response: requests.Response, *, stream_state=None, stream_slice=None, next_page_token=None, **kwargs
+    ) -> Iterable[Mapping[str, Any]]:
         if response.status_code == 404:  # a parent that vanished mid-sync (ignored by the error table)
             return
         stream_slice, stream_state = stream_slice or {}, stream_state or {}
@@ -132,11 +140,15 @@ class CustomerioStream(HttpStream, ABC):
         """The slices to read; one empty slice by default."""
         return [{}]
 
-    def stream_slices(self, *, sync_mode: SyncMode, cursor_field=None, stream_state=None) -> Iterable[Optional[Mapping[str, Any]]]:
+    def stream_slices(
+        self, *, sync_mode: SyncMode, cursor_field=None, stream_state=None
+    ) -> Iterable[Optional[Mapping[str, Any]]]:
         partitions = self.partitions(sync_mode, stream_state or {})
         if self._prefetcher is None:
             return partitions
-        read_slice = partial(self._read_slice, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state)
+        read_slice = partial(
+            self._read_slice, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state
+        )
         return self._prefetcher.schedule(partitions, read_slice)
 
     def _read_slice(self, stream_slice, *, sync_mode, cursor_field, stream_state) -> Iterable[Mapping[str, Any]]:
@@ -149,7 +161,9 @@ class CustomerioStream(HttpStream, ABC):
         # Runs on the thread that reads this slice (a prefetch worker, or the main thread).
         self._reading.slice = stream_slice or {}
         self._reading.state = stream_state or {}
-        yield from HttpStream.read_records(self, sync_mode=sync_mode, cursor_field=cursor_field, stream_slice=stream_slice, stream_state=stream_state)
+        yield from HttpStream.read_records(
+            self, sync_mode=sync_mode, cursor_field=cursor_field, stream_slice=stream_slice, stream_state=stream_state
+        )
 
     @property
     def reading_slice(self) -> Mapping[str, Any]:
@@ -165,11 +179,15 @@ class CustomerioStream(HttpStream, ABC):
         """Read one slice outside a sync (no state, no observe/slice_complete), e.g. a discover-time sample."""
         return list(self._read_slice(stream_slice, sync_mode=SyncMode.full_refresh, cursor_field=None, stream_state={}))
 
-    def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable[Mapping[str, Any]]:
+    def read_records(
+        self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None
+    ) -> Iterable[Mapping[str, Any]]:
         if self._prefetcher is not None and self._prefetcher.is_next(stream_slice):
             records = self._prefetcher.records(stream_slice)
         else:
-            records = self._read_slice(stream_slice, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state)
+            records = self._read_slice(
+                stream_slice, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state
+            )
         for record in records:
             self.observe(record)
             yield record
@@ -219,6 +237,7 @@ class OffsetPaginatedStream(CustomerioStream, ABC):
         sent = parse_qs(urlsplit(response.request.url).query).get("offset", ["0"])[0]
         return {"offset": int(sent) + self.page_size}
 
+
 class SubstreamMixin:
     """One slice per parent record: `{slice_field: parent[parent_field]}`, carried into records."""
 
@@ -260,7 +279,10 @@ class ClientSideIncrementalMixin:
     def state(self, value: MutableMapping[str, Any]) -> None:
         cursor = (value or {}).get(self.cursor_field)
         if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
-            raise StateError(f"The saved state of stream `{self.name}`", f"has `{self.cursor_field}` {cursor!r}, which is not unix seconds")
+            raise StateError(
+                f"The saved state of stream `{self.name}`",
+                f"has `{self.cursor_field}` {cursor!r}, which is not unix seconds",
+            )
         self._cursor_value = cursor
 
     def keep(self, record: Mapping[str, Any], stream_state: Mapping[str, Any]) -> bool:

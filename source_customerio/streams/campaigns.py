@@ -1,6 +1,11 @@
 """Campaigns (the UI's automations) and their actions."""
 
-from source_customerio.streams.base import ClientSideIncrementalMixin, CursorPaginatedStream, CustomerioStream, SubstreamMixin
+from source_customerio.streams.base import (
+    ClientSideIncrementalMixin,
+    CursorPaginatedStream,
+    CustomerioStream,
+    SubstreamMixin,
+)
 from source_customerio.streams.records import integer_ids
 
 

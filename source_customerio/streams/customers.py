@@ -121,7 +121,9 @@ class CustomersBySearch(Customers):
     def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Dict[str, Any]:
         return {} if "ids" in stream_slice else {"id_type": "cio_id"}
 
-    def request_body_json(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Optional[Mapping[str, Any]]:
+    def request_body_json(
+        self, *, stream_state=None, stream_slice=None, next_page_token=None
+    ) -> Optional[Mapping[str, Any]]:
         return {"ids": stream_slice["ids"]} if "ids" in stream_slice else None
 
     def extract_records(self, body: Mapping[str, Any]) -> List[Mapping[str, Any]]:
@@ -180,11 +182,15 @@ def wait_for_export(
                 FailureType.config_error,
             )
         delay = min(next(delays), deadline - waited)
-        log(f"Customer.io customers export {export.get('id')} is {status} after {waited:.0f} s; checking again in {delay:.2g} s.")
+        log(
+            f"Customer.io customers export {export.get('id')} is {status} after {waited:.0f} s; checking again in {delay:.2g} s."
+        )
         sleep(delay)
 
 
-def download_customers(url: str, names: Sequence[str], timeout: float, progress: Callable[[int], None]) -> Iterator[Dict[str, Any]]:
+def download_customers(
+    url: str, names: Sequence[str], timeout: float, progress: Callable[[int], None]
+) -> Iterator[Dict[str, Any]]:
     """Customer records from a signed export link, streamed.
 
     A plain session: the signed link authenticates itself, and the App API key must never go
@@ -206,7 +212,8 @@ def download_customers(url: str, names: Sequence[str], timeout: float, progress:
                     progress(rows)
     except (requests.RequestException, OSError, EOFError, ExportFileError) as error:
         raise export_error(
-            f"Reading the customers export file failed after {rows} rows ({error}). Run the sync again.", FailureType.transient_error
+            f"Reading the customers export file failed after {rows} rows ({error}). Run the sync again.",
+            FailureType.transient_error,
         ) from error
     progress(rows)
 
@@ -222,11 +229,17 @@ class CustomersByExport(Customers):
         if config.customers_attributes:
             body["attributes"] = list(config.customers_attributes)
         export_id = self._call("POST", "exports/customers", body)["export"]["id"]
-        self.logger.info(f"Customer.io customers export {export_id} created; waiting for it (at most {config.export_timeout_minutes} minutes).")
-        export = wait_for_export(lambda: self._call("GET", f"exports/{export_id}")["export"], config.export_timeout_minutes, self.logger.info)
+        self.logger.info(
+            f"Customer.io customers export {export_id} created; waiting for it (at most {config.export_timeout_minutes} minutes)."
+        )
+        export = wait_for_export(
+            lambda: self._call("GET", f"exports/{export_id}")["export"], config.export_timeout_minutes, self.logger.info
+        )
         yield {"export_id": export_id, "total": export.get("total")}
 
-    def parse_response(self, response: requests.Response, *, stream_state=None, stream_slice=None, **kwargs) -> Iterable[Mapping[str, Any]]:
+    def parse_response(
+        self, response: requests.Response, *, stream_state=None, stream_slice=None, **kwargs
+    ) -> Iterable[Mapping[str, Any]]:
         export_id, total = stream_slice["export_id"], stream_slice["total"]
 
         def progress(rows: int) -> None:
@@ -234,7 +247,9 @@ class CustomersByExport(Customers):
             self.logger.info(f"Customer.io customers export {export_id}: {rows}{of_total} rows read.")
 
         config = self.context.config
-        yield from download_customers(response.json()["url"], config.customers_attributes, config.request_timeout_seconds, progress)
+        yield from download_customers(
+            response.json()["url"], config.customers_attributes, config.request_timeout_seconds, progress
+        )
 
     def _call(self, method: str, path: str, body: Optional[Mapping[str, Any]] = None) -> Mapping[str, Any]:
         """One API call through the stream's client: the key, the error table, the rate budget."""

@@ -32,7 +32,9 @@ class Messages(SeriesStateMixin, CursorPaginatedStream):
                 yield {"type": channel, "start_ts": start_ts, "end_ts": end_ts}
 
     def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
-        params = super().request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+        params = super().request_params(
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
+        )
         # A slice is the API's own filter: type (None: every channel), start_ts, end_ts.
         params.update({name: value for name, value in stream_slice.items() if value is not None})
         return params

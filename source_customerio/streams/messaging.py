@@ -31,7 +31,9 @@ class SenderIdentities(CursorPaginatedStream):
         return [{"hidden": False}, {"hidden": True}]
 
     def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
-        params = super().request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+        params = super().request_params(
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
+        )
         return {**params, "hidden": str(stream_slice["hidden"]).lower()}
 
 

@@ -17,7 +17,18 @@ import requests
 from airbyte_cdk.models import SyncMode
 
 from source_customerio import windows
-from source_customerio.metrics import VERSION_1, VERSION_2, MetricsApi, Period, answered_at, link_rows, read_from, series_of, series_rows, within
+from source_customerio.metrics import (
+    VERSION_1,
+    VERSION_2,
+    MetricsApi,
+    Period,
+    answered_at,
+    link_rows,
+    read_from,
+    series_of,
+    series_rows,
+    within,
+)
 from source_customerio.streams.base import CustomerioStream, StreamContext
 from source_customerio.streams.broadcasts import BroadcastActions, Broadcasts
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
@@ -97,8 +108,14 @@ class MetricsStream(CustomerioStream, ABC):
 
     def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
         since, answered = self.reading_slice["since"], self._answer.at
-        rows_of = partial(series_rows, period=self.period, first_period=partial(self.api.first_period, self.period, since, answered))
-        rows = [integer_ids(row, ("link_id",)) for row in link_rows(body, rows_of)] if self.by_link else rows_of(series_of(body))
+        rows_of = partial(
+            series_rows, period=self.period, first_period=partial(self.api.first_period, self.period, since, answered)
+        )
+        rows = (
+            [integer_ids(row, ("link_id",)) for row in link_rows(body, rows_of)]
+            if self.by_link
+            else rows_of(series_of(body))
+        )
         return [{**row, "period": self.period.unit} for row in within(rows, since, self.period.floor(answered))]
 
 

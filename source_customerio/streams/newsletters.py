@@ -1,6 +1,11 @@
 """Newsletters (the UI's broadcasts / one-time sends)."""
 
-from source_customerio.streams.base import ClientSideIncrementalMixin, CursorPaginatedStream, CustomerioStream, SubstreamMixin
+from source_customerio.streams.base import (
+    ClientSideIncrementalMixin,
+    CursorPaginatedStream,
+    CustomerioStream,
+    SubstreamMixin,
+)
 
 
 class Newsletters(ClientSideIncrementalMixin, CursorPaginatedStream):

@@ -20,7 +20,9 @@ def saved_cursors(stream_state: Optional[Mapping[str, Any]], cursor_field: str) 
     stream_state = stream_state or {}
     entries = stream_state.get("states", ()) if isinstance(stream_state, Mapping) else None
     if not isinstance(entries, (list, tuple)) or set(stream_state) - {"states"}:
-        raise ValueError(f'is not {{"states": [{{"partition": {{"type": ...}}, "cursor": {{"{cursor_field}": <unix seconds>}}}}]}}')
+        raise ValueError(
+            f'is not {{"states": [{{"partition": {{"type": ...}}, "cursor": {{"{cursor_field}": <unix seconds>}}}}]}}'
+        )
     cursors: Dict[Series, int] = {}
     for entry in entries:
         partition = entry.get("partition") if isinstance(entry, Mapping) else None

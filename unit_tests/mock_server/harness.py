@@ -21,7 +21,13 @@ from unit_tests.mock_server.response_builder import error_response
 BACKOFF_CLOCK = "airbyte_cdk.sources.streams.http.rate_limiting.time"
 
 
-def read_stream(stream: str, config: dict, sync_mode: SyncMode = SyncMode.full_refresh, state: Optional[list] = None, expecting_exception: bool = False) -> EntrypointOutput:
+def read_stream(
+    stream: str,
+    config: dict,
+    sync_mode: SyncMode = SyncMode.full_refresh,
+    state: Optional[list] = None,
+    expecting_exception: bool = False,
+) -> EntrypointOutput:
     catalog = CatalogBuilder().with_stream(stream, sync_mode).build()
     return read(SourceCustomerio(), config, catalog, state, expecting_exception)
 
@@ -78,7 +84,11 @@ class StreamMatrix:
         return [message.record.data[self.id_field] for message in output.records]
 
     def two_records_page(self) -> HttpResponseBuilder:
-        return self.page().with_record(self.record().with_id(self.first_id)).with_record(self.record().with_id(self.second_id))
+        return (
+            self.page()
+            .with_record(self.record().with_id(self.first_id))
+            .with_record(self.record().with_id(self.second_id))
+        )
 
     @fresh_http_mocker
     def test_given_one_page_when_read_then_its_records_are_emitted(self, http_mocker: HttpMocker) -> None:
@@ -122,9 +132,13 @@ class StreamMatrix:
         assert first_error(output) == (FORBIDDEN_MESSAGE.format(resource=refused), FailureType.config_error)
 
     @fresh_http_mocker
-    def test_given_429_with_retry_after_when_read_then_waits_that_long_and_succeeds(self, http_mocker: HttpMocker) -> None:
+    def test_given_429_with_retry_after_when_read_then_waits_that_long_and_succeeds(
+        self, http_mocker: HttpMocker
+    ) -> None:
         self.given_parents(http_mocker)
-        http_mocker.get(self.request().build(), [error_response(429, {"Retry-After": "7"}), self.two_records_page().build()])
+        http_mocker.get(
+            self.request().build(), [error_response(429, {"Retry-After": "7"}), self.two_records_page().build()]
+        )
 
         with patch(BACKOFF_CLOCK) as clock:
             output = self.read()

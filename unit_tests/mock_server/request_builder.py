@@ -72,7 +72,9 @@ class CustomerioRequestBuilder:
 
     def with_any_query_params(self) -> "CustomerioRequestBuilder":
         if self._query_params:
-            raise ValueError(f"cannot match any query params on a request with explicit params {sorted(self._query_params)}")
+            raise ValueError(
+                f"cannot match any query params on a request with explicit params {sorted(self._query_params)}"
+            )
         self._any_query_params = True
         return self
 

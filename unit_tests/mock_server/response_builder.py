@@ -30,7 +30,9 @@ def response_builder(resource: str, records_field: str) -> HttpResponseBuilder:
     )
 
 
-def record_builder(resource: str, records_field: str, id_field: str = "id", cursor_field: Optional[str] = None) -> RecordBuilder:
+def record_builder(
+    resource: str, records_field: str, id_field: str = "id", cursor_field: Optional[str] = None
+) -> RecordBuilder:
     """A record shaped like the template's first record."""
     return create_record_builder(
         find_template(resource, __file__),

@@ -18,11 +18,20 @@ T = 1793491200
 HOUR = 3600
 
 
-def config(types: List[str], mode: str = "SINGLE_TABLE", include_deleted: bool = False, **overrides: Any) -> Dict[str, Any]:
-    return {"app_api_key": "fake-app-key", "max_concurrent_requests": 1, "activities": {"types": types, "mode": mode, "include_deleted": include_deleted}, **overrides}
+def config(
+    types: List[str], mode: str = "SINGLE_TABLE", include_deleted: bool = False, **overrides: Any
+) -> Dict[str, Any]:
+    return {
+        "app_api_key": "fake-app-key",
+        "max_concurrent_requests": 1,
+        "activities": {"types": types, "mode": mode, "include_deleted": include_deleted},
+        **overrides,
+    }
 
 
-def activities_request(activity_type: Optional[str], deleted: str = "false", cursor: Optional[str] = None) -> HttpRequest:
+def activities_request(
+    activity_type: Optional[str], deleted: str = "false", cursor: Optional[str] = None
+) -> HttpRequest:
     params = {"limit": "100", "deleted": deleted}
     if activity_type:
         params["type"] = activity_type
@@ -35,14 +44,26 @@ def page(activities: List[Dict[str, Any]], next_cursor: str = "") -> HttpRespons
     return HttpResponse(json.dumps({"activities": activities, "next": next_cursor}), 200)
 
 
-def activity(number: int, timestamp: int, activity_type: str = "event", data: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    return {"id": f"act{number}", "customer_id": "42", "type": activity_type, "timestamp": timestamp, "data": data or {"name": "buy"}}
+def activity(
+    number: int, timestamp: int, activity_type: str = "event", data: Optional[Dict[str, Any]] = None
+) -> Dict[str, Any]:
+    return {
+        "id": f"act{number}",
+        "customer_id": "42",
+        "type": activity_type,
+        "timestamp": timestamp,
+        "data": data or {"name": "buy"},
+    }
 
 
-def run(cfg: Dict[str, Any], stream: str, sync_mode: SyncMode, state: Optional[Dict[str, Any]] = None) -> EntrypointOutput:
+def run(
+    cfg: Dict[str, Any], stream: str, sync_mode: SyncMode, state: Optional[Dict[str, Any]] = None
+) -> EntrypointOutput:
     configured = ConfiguredAirbyteStreamBuilder().with_name(stream).with_sync_mode(sync_mode).with_primary_key([["id"]])
     states = StateBuilder().with_stream_state(stream, state).build() if state else None
-    return read(SourceCustomerio(), cfg, CatalogBuilder().with_stream(configured).build(), states, expecting_exception=True)
+    return read(
+        SourceCustomerio(), cfg, CatalogBuilder().with_stream(configured).build(), states, expecting_exception=True
+    )
 
 
 def emitted_states(output: EntrypointOutput) -> List[Dict[str, Any]]:
@@ -50,7 +71,11 @@ def emitted_states(output: EntrypointOutput) -> List[Dict[str, Any]]:
 
 
 def cursors(*pairs) -> Dict[str, Any]:
-    return {"states": [{"partition": {"type": activity_type}, "cursor": {"timestamp": value}} for activity_type, value in pairs]}
+    return {
+        "states": [
+            {"partition": {"type": activity_type}, "cursor": {"timestamp": value}} for activity_type, value in pairs
+        ]
+    }
 
 
 def record_ids(output: EntrypointOutput) -> List[str]:
@@ -74,7 +99,9 @@ class SingleTableTest(TestCase):
         self.assertEqual(output.errors, [])
         self.assertEqual(record_ids(output), ["act3", "act2", "act1", "act4"])
         self.assertEqual(output.records[3].record.data["data"], {"url": "https://example.com"})
-        self.assertEqual(emitted_states(output), [cursors(("event", T - 10)), cursors(("event", T - 10), ("page", T - 5))])
+        self.assertEqual(
+            emitted_states(output), [cursors(("event", T - 10)), cursors(("event", T - 10), ("page", T - 5))]
+        )
 
     def test_given_no_types_when_read_then_no_type_filter_and_deleted_false(self):
         with HttpMocker() as http:
@@ -128,7 +155,9 @@ class SingleTableTest(TestCase):
     def test_given_series_fails_when_read_then_its_cursor_is_not_saved(self):
         with HttpMocker() as http:
             http.get(activities_request("event"), page([activity(2, T)], "c2"))
-            http.get(activities_request("event", cursor="c2"), HttpResponse(json.dumps({"meta": {"error": "bad"}}), 400))
+            http.get(
+                activities_request("event", cursor="c2"), HttpResponse(json.dumps({"meta": {"error": "bad"}}), 400)
+            )
 
             output = run(config(["event"]), "activities_all", SyncMode.incremental, cursors(("event", T - 10 * HOUR)))
 
@@ -156,7 +185,11 @@ class ParsedDataTest(TestCase):
         base = ["id", "customer_id", "customer_identifiers", "type", "timestamp", "delivery_id", "delivery_type"]
         self.assertEqual(list(event_stream.json_schema["properties"]), base)
         self.assertEqual(
-            {name: schema for name, schema in object_stream.json_schema["properties"].items() if name.startswith("data_")},
+            {
+                name: schema
+                for name, schema in object_stream.json_schema["properties"].items()
+                if name.startswith("data_")
+            },
             {
                 "data_object_id": {"type": ["null", "string"]},
                 "data_attributes_name": {"type": ["null", "string"]},
@@ -179,14 +212,31 @@ class ParsedDataTest(TestCase):
         self.assertEqual(
             [dict(message.record.data) for message in output.records],
             [
-                {"id": "act2", "customer_id": "42", "type": self.OBJECT_TYPE, "timestamp": T, "data_object_id": "acct1", "data_attributes_name": "Acme", "data_attributes_seats": 3},
-                {"id": "act1", "customer_id": "42", "type": self.OBJECT_TYPE, "timestamp": T - 1, "data_object_id": "acct2", "data_attributes_name": "Umbrella"},
+                {
+                    "id": "act2",
+                    "customer_id": "42",
+                    "type": self.OBJECT_TYPE,
+                    "timestamp": T,
+                    "data_object_id": "acct1",
+                    "data_attributes_name": "Acme",
+                    "data_attributes_seats": 3,
+                },
+                {
+                    "id": "act1",
+                    "customer_id": "42",
+                    "type": self.OBJECT_TYPE,
+                    "timestamp": T - 1,
+                    "data_object_id": "acct2",
+                    "data_attributes_name": "Umbrella",
+                },
             ],
         )
         self.assertEqual(emitted_states(output), [cursors((self.OBJECT_TYPE, T))])
 
     def test_given_types_sharing_a_stream_name_when_discover_then_config_error(self):
-        output = discover(SourceCustomerio(), config(["_o:1:create", "_o_1_create"], "PARSED_DATA"), expecting_exception=True)
+        output = discover(
+            SourceCustomerio(), config(["_o:1:create", "_o_1_create"], "PARSED_DATA"), expecting_exception=True
+        )
 
         self.assertEqual(len(output.errors), 1)
         self.assertIn("activities.types", output.errors[0].trace.error.message)

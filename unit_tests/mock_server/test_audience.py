@@ -33,12 +33,18 @@ class SegmentUsageTest(TestCase):
     def test_given_two_segments_when_read_then_one_usage_record_each(self, http_mocker: HttpMocker) -> None:
         self.given_segments(http_mocker, [3, 4])
         usage = {"campaigns": [1], "sent_newsletters": [7, 9], "draft_newsletters": []}
-        http_mocker.get(CustomerioRequestBuilder.endpoint("segments/3/used_by").build(), json_response({"segment_id": 3, "used_by": usage}))
+        http_mocker.get(
+            CustomerioRequestBuilder.endpoint("segments/3/used_by").build(),
+            json_response({"segment_id": 3, "used_by": usage}),
+        )
         http_mocker.get(CustomerioRequestBuilder.endpoint("segments/4/used_by").build(), json_response({"used_by": {}}))
 
         output = read("segment_usage")
 
-        assert [message.record.data for message in output.records] == [{"segment_id": 3, "used_by": usage}, {"segment_id": 4, "used_by": {}}]
+        assert [message.record.data for message in output.records] == [
+            {"segment_id": 3, "used_by": usage},
+            {"segment_id": 4, "used_by": {}},
+        ]
 
     @HttpMocker()
     def test_given_no_segments_when_read_then_no_records(self, http_mocker: HttpMocker) -> None:
@@ -51,7 +57,10 @@ class SegmentUsageTest(TestCase):
         self.given_segments(http_mocker, [3])
         http_mocker.get(CustomerioRequestBuilder.endpoint("segments/3/used_by").build(), error_response(403))
 
-        assert first_error(read("segment_usage", expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/segments/3/used_by"), FailureType.config_error)
+        assert first_error(read("segment_usage", expecting_exception=True)) == (
+            FORBIDDEN_MESSAGE.format(resource="GET /v1/segments/3/used_by"),
+            FailureType.config_error,
+        )
 
 
 class ObjectTypesTest(StreamMatrix, TestCase):
@@ -71,7 +80,10 @@ class ObjectTypesTest(StreamMatrix, TestCase):
 def object_search(type_id: str, start: str = None) -> HttpRequest:
     """POST /v1/objects with the catch-all filter: every object of the type has an `object_id`."""
     params = {"limit": "1000", **({"start": start} if start else {})}
-    body = {"object_type_id": type_id, "filter": {"and": [{"object_attribute": {"field": "object_id", "operator": "exists", "type_id": type_id}}]}}
+    body = {
+        "object_type_id": type_id,
+        "filter": {"and": [{"object_attribute": {"field": "object_id", "operator": "exists", "type_id": type_id}}]},
+    }
     return HttpRequest(f"{REGION_HOSTS['US']}/v1/objects", query_params=params, body=body)
 
 
@@ -81,21 +93,42 @@ def identifiers(*numbers: int, next_cursor: str = "") -> HttpResponse:
 
 
 def attributes_request(type_id: str, number: int) -> HttpRequest:
-    return CustomerioRequestBuilder.endpoint(f"objects/{type_id}/ob{number:04d}/attributes").with_query_param("id_type", "cio_object_id").build()
+    return (
+        CustomerioRequestBuilder.endpoint(f"objects/{type_id}/ob{number:04d}/attributes")
+        .with_query_param("id_type", "cio_object_id")
+        .build()
+    )
 
 
 def attributes(type_id: str, number: int) -> HttpResponse:
     return json_response(
-        {"object": {"attributes": {"name": f"Acme {number}"}, "timestamps": {"name": 1700000000}, "identifiers": {"object_id": f"acme-{number}", "cio_object_id": f"ob{number:04d}"}, "object_type_id": type_id}}
+        {
+            "object": {
+                "attributes": {"name": f"Acme {number}"},
+                "timestamps": {"name": 1700000000},
+                "identifiers": {"object_id": f"acme-{number}", "cio_object_id": f"ob{number:04d}"},
+                "object_type_id": type_id,
+            }
+        }
     )
 
 
 class ObjectsTest(TestCase):
     def given_object_types(self, http_mocker: HttpMocker, *type_ids: str) -> None:
-        http_mocker.get(CustomerioRequestBuilder.endpoint("object_types").build(), json_response({"types": [{"id": type_id, "name": f"Type {type_id}"} for type_id in type_ids]}))
+        http_mocker.get(
+            CustomerioRequestBuilder.endpoint("object_types").build(),
+            json_response({"types": [{"id": type_id, "name": f"Type {type_id}"} for type_id in type_ids]}),
+        )
 
     def keys(self, output):
-        return [(message.record.data["object_type_id"], message.record.data["object_id"], message.record.data["attributes"]["name"]) for message in output.records]
+        return [
+            (
+                message.record.data["object_type_id"],
+                message.record.data["object_id"],
+                message.record.data["attributes"]["name"],
+            )
+            for message in output.records
+        ]
 
     @HttpMocker()
     def test_given_one_page_when_read_then_attributes_of_each_object(self, http_mocker: HttpMocker) -> None:
@@ -107,17 +140,26 @@ class ObjectsTest(TestCase):
         assert self.keys(read("objects")) == [("1", "acme-1", "Acme 1"), ("1", "acme-2", "Acme 2")]
 
     @HttpMocker()
-    def test_given_pages_repeating_an_object_when_read_then_it_is_fetched_and_emitted_once(self, http_mocker: HttpMocker) -> None:
+    def test_given_pages_repeating_an_object_when_read_then_it_is_fetched_and_emitted_once(
+        self, http_mocker: HttpMocker
+    ) -> None:
         self.given_object_types(http_mocker, "1", "2")
         http_mocker.post(object_search("1"), identifiers(1, 2, next_cursor="page-2"))
         http_mocker.post(object_search("1", start="page-2"), identifiers(2, 3))
         http_mocker.post(object_search("2"), identifiers(1))
         for type_id, number in (("1", 1), ("1", 2), ("1", 3), ("2", 1)):
-            http_mocker.get(attributes_request(type_id, number), attributes(type_id, number))  # each matcher must be hit exactly once
+            http_mocker.get(
+                attributes_request(type_id, number), attributes(type_id, number)
+            )  # each matcher must be hit exactly once
 
         output = read("objects")
 
-        assert self.keys(output) == [("1", "acme-1", "Acme 1"), ("1", "acme-2", "Acme 2"), ("1", "acme-3", "Acme 3"), ("2", "acme-1", "Acme 1")]
+        assert self.keys(output) == [
+            ("1", "acme-1", "Acme 1"),
+            ("1", "acme-2", "Acme 2"),
+            ("1", "acme-3", "Acme 3"),
+            ("2", "acme-1", "Acme 1"),
+        ]
         assert output.records[0].record.data["cio_object_id"] == "ob0001"
 
     @HttpMocker()
@@ -143,7 +185,10 @@ class ObjectsTest(TestCase):
         self.given_object_types(http_mocker, "1")
         http_mocker.post(object_search("1"), error_response(403))
 
-        assert first_error(read("objects", expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="POST /v1/objects"), FailureType.config_error)
+        assert first_error(read("objects", expecting_exception=True)) == (
+            FORBIDDEN_MESSAGE.format(resource="POST /v1/objects"),
+            FailureType.config_error,
+        )
 
 
 class SubscriptionTopicsTest(StreamMatrix, TestCase):
@@ -176,12 +221,24 @@ SUPPRESSION_TYPES = ("bounces", "blocks", "spam_reports", "invalid_emails")
 
 
 def suppressions_request(suppression_type: str, offset: int = 0) -> HttpRequest:
-    return CustomerioRequestBuilder.endpoint(f"esp/suppression/{suppression_type}").with_limit(1000).with_query_param("offset", offset).build()
+    return (
+        CustomerioRequestBuilder.endpoint(f"esp/suppression/{suppression_type}")
+        .with_limit(1000)
+        .with_query_param("offset", offset)
+        .build()
+    )
 
 
 def suppressions(suppression_type: str, count, first: int = 0) -> HttpResponse:
     """`count` None: the null list the API returns past the end."""
-    rows = None if count is None else [{"created": 1700000000, "email": f"p{first + n}@example.net", "reason": "550", "status": "550"} for n in range(count)]
+    rows = (
+        None
+        if count is None
+        else [
+            {"created": 1700000000, "email": f"p{first + n}@example.net", "reason": "550", "status": "550"}
+            for n in range(count)
+        ]
+    )
     return json_response({"category": suppression_type, "suppressions": rows})
 
 
@@ -199,10 +256,16 @@ class EspSuppressionsTest(TestCase):
         http_mocker.get(suppressions_request("blocks"), suppressions("blocks", 1))
         self.given_empty(http_mocker, "spam_reports", "invalid_emails")
 
-        assert self.keys(read("esp_suppressions")) == [("bounces", "p0@example.net"), ("bounces", "p1@example.net"), ("blocks", "p0@example.net")]
+        assert self.keys(read("esp_suppressions")) == [
+            ("bounces", "p0@example.net"),
+            ("bounces", "p1@example.net"),
+            ("blocks", "p0@example.net"),
+        ]
 
     @HttpMocker()
-    def test_given_a_full_page_when_read_then_next_offset_until_null_past_the_end(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_full_page_when_read_then_next_offset_until_null_past_the_end(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.get(suppressions_request("bounces"), suppressions("bounces", 1000))
         http_mocker.get(suppressions_request("bounces", offset=1000), suppressions("bounces", 1000, first=1000))
         http_mocker.get(suppressions_request("bounces", offset=2000), suppressions("bounces", None))
@@ -225,4 +288,7 @@ class EspSuppressionsTest(TestCase):
     def test_given_403_when_read_then_config_error_names_key_scope(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(suppressions_request("bounces"), error_response(403))
 
-        assert first_error(read("esp_suppressions", expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/esp/suppression/bounces"), FailureType.config_error)
+        assert first_error(read("esp_suppressions", expecting_exception=True)) == (
+            FORBIDDEN_MESSAGE.format(resource="GET /v1/esp/suppression/bounces"),
+            FailureType.config_error,
+        )

@@ -47,7 +47,10 @@ class BroadcastsTest(StreamMatrix, TestCase):
     def test_given_nil_tags_when_read_then_tags_are_null_and_lists_kept(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(
             self.request().build(),
-            self.page().with_record(broadcast(1).with_field(FieldPath("tags"), "nil")).with_record(broadcast(2).with_field(FieldPath("tags"), ["promo"])).build(),
+            self.page()
+            .with_record(broadcast(1).with_field(FieldPath("tags"), "nil"))
+            .with_record(broadcast(2).with_field(FieldPath("tags"), ["promo"]))
+            .build(),
         )
 
         output = self.read()
@@ -55,10 +58,16 @@ class BroadcastsTest(StreamMatrix, TestCase):
         assert [message.record.data.get("tags") for message in output.records] == [None, ["promo"]]
 
     @HttpMocker()
-    def test_given_state_when_read_incrementally_then_only_records_at_or_after_cursor_and_state_advances(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_when_read_incrementally_then_only_records_at_or_after_cursor_and_state_advances(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.get(
             self.request().build(),
-            self.page().with_record(broadcast(1, updated=100)).with_record(broadcast(2, updated=200)).with_record(broadcast(3, updated=300)).build(),
+            self.page()
+            .with_record(broadcast(1, updated=100))
+            .with_record(broadcast(2, updated=200))
+            .with_record(broadcast(3, updated=300))
+            .build(),
         )
         state = StateBuilder().with_stream_state(self.stream_name, {"updated": 200}).build()
 
@@ -84,11 +93,20 @@ class BroadcastActionsTest(StreamMatrix, TestCase):
         return record_builder("broadcast_actions", "actions")
 
     @HttpMocker()
-    def test_given_string_ids_and_no_broadcast_id_when_read_then_integers_and_parent_id_carried(self, http_mocker: HttpMocker) -> None:
+    def test_given_string_ids_and_no_broadcast_id_when_read_then_integers_and_parent_id_carried(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_broadcasts(http_mocker, [9])
         http_mocker.get(
             CustomerioRequestBuilder.endpoint("broadcasts/9/actions").build(),
-            self.page().with_record(self.record().with_id("5090").with_field(FieldPath("broadcast_id"), None).with_field(FieldPath("from_id"), "7")).build(),
+            self.page()
+            .with_record(
+                self.record()
+                .with_id("5090")
+                .with_field(FieldPath("broadcast_id"), None)
+                .with_field(FieldPath("from_id"), "7")
+            )
+            .build(),
         )
 
         output = self.read()
@@ -97,10 +115,15 @@ class BroadcastActionsTest(StreamMatrix, TestCase):
         assert (record["id"], record["broadcast_id"], record["from_id"]) == (5090, 9, 7)
 
     @HttpMocker()
-    def test_given_broadcast_deleted_mid_sync_when_read_then_skipped_and_others_read(self, http_mocker: HttpMocker) -> None:
+    def test_given_broadcast_deleted_mid_sync_when_read_then_skipped_and_others_read(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_broadcasts(http_mocker, [1, 2])
         http_mocker.get(CustomerioRequestBuilder.endpoint("broadcasts/1/actions").build(), error_response(404))
-        http_mocker.get(CustomerioRequestBuilder.endpoint("broadcasts/2/actions").build(), self.page().with_record(self.record().with_id(20)).build())
+        http_mocker.get(
+            CustomerioRequestBuilder.endpoint("broadcasts/2/actions").build(),
+            self.page().with_record(self.record().with_id(20)).build(),
+        )
 
         output = self.read()
 

@@ -47,43 +47,73 @@ class FullRefreshTest(StreamMatrix, TestCase):
     @HttpMocker()
     def test_given_two_pages_when_read_then_second_request_carries_only_start(self, http_mocker: HttpMocker) -> None:
         given_campaigns(http_mocker, [CAMPAIGN_ID])
-        http_mocker.get(self.request().build(), actions_page().with_record(action().with_id(1)).with_pagination().build())
-        http_mocker.get(self.request().with_start(NEXT_CURSOR).build(), actions_page().with_record(action().with_id(2)).build())
+        http_mocker.get(
+            self.request().build(), actions_page().with_record(action().with_id(1)).with_pagination().build()
+        )
+        http_mocker.get(
+            self.request().with_start(NEXT_CURSOR).build(), actions_page().with_record(action().with_id(2)).build()
+        )
 
         output = self.read()
 
         assert self.ids(output) == [1, 2]
 
     @HttpMocker()
-    def test_given_ids_as_strings_and_no_campaign_id_when_read_then_integers_and_campaign_id_carried(self, http_mocker: HttpMocker) -> None:
+    def test_given_ids_as_strings_and_no_campaign_id_when_read_then_integers_and_campaign_id_carried(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_campaigns(http_mocker, [42])
         http_mocker.get(
             CustomerioRequestBuilder.campaign_actions_endpoint(42).build(),
             actions_page()
-            .with_record(action(campaign_id=None).with_id("4200").with_field(FieldPath("parent_action_id"), "4199").with_field(FieldPath("from_id"), "7"))
+            .with_record(
+                action(campaign_id=None)
+                .with_id("4200")
+                .with_field(FieldPath("parent_action_id"), "4199")
+                .with_field(FieldPath("from_id"), "7")
+            )
             .build(),
         )
 
         output = self.read()
 
         record = output.records[0].record.data
-        assert (record["id"], record["campaign_id"], record["parent_action_id"], record["from_id"]) == (4200, 42, 4199, 7)
+        assert (record["id"], record["campaign_id"], record["parent_action_id"], record["from_id"]) == (
+            4200,
+            42,
+            4199,
+            7,
+        )
 
     @HttpMocker()
-    def test_given_several_campaigns_when_read_then_actions_of_each_in_campaign_order(self, http_mocker: HttpMocker) -> None:
+    def test_given_several_campaigns_when_read_then_actions_of_each_in_campaign_order(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_campaigns(http_mocker, [1, 2])
-        http_mocker.get(CustomerioRequestBuilder.campaign_actions_endpoint(1).build(), actions_page().with_record(action(1).with_id(100)).build())
-        http_mocker.get(CustomerioRequestBuilder.campaign_actions_endpoint(2).build(), actions_page().with_record(action(2).with_id(200)).build())
+        http_mocker.get(
+            CustomerioRequestBuilder.campaign_actions_endpoint(1).build(),
+            actions_page().with_record(action(1).with_id(100)).build(),
+        )
+        http_mocker.get(
+            CustomerioRequestBuilder.campaign_actions_endpoint(2).build(),
+            actions_page().with_record(action(2).with_id(200)).build(),
+        )
 
         output = self.read()
 
-        assert [(message.record.data["campaign_id"], message.record.data["id"]) for message in output.records] == [(1, 100), (2, 200)]
+        assert [(message.record.data["campaign_id"], message.record.data["id"]) for message in output.records] == [
+            (1, 100),
+            (2, 200),
+        ]
 
     @HttpMocker()
     def test_given_campaign_deleted_mid_sync_when_read_then_its_404_is_skipped(self, http_mocker: HttpMocker) -> None:
         given_campaigns(http_mocker, [1, 2])
         http_mocker.get(CustomerioRequestBuilder.campaign_actions_endpoint(1).build(), error_response(404))
-        http_mocker.get(CustomerioRequestBuilder.campaign_actions_endpoint(2).build(), actions_page().with_record(action(2).with_id(200)).build())
+        http_mocker.get(
+            CustomerioRequestBuilder.campaign_actions_endpoint(2).build(),
+            actions_page().with_record(action(2).with_id(200)).build(),
+        )
 
         output = self.read()
 

@@ -40,10 +40,15 @@ class IncrementalTest(TestCase):
         return read_stream(STREAM, ConfigBuilder().build(), SyncMode.incremental, state)
 
     @HttpMocker()
-    def test_given_no_state_when_read_then_all_records_and_state_at_latest_updated(self, http_mocker: HttpMocker) -> None:
+    def test_given_no_state_when_read_then_all_records_and_state_at_latest_updated(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.get(
             CustomerioRequestBuilder.campaigns_endpoint().build(),
-            campaigns_page().with_record(campaign().with_id(1).with_cursor(1700000900)).with_record(campaign().with_id(2).with_cursor(1700000500)).build(),
+            campaigns_page()
+            .with_record(campaign().with_id(1).with_cursor(1700000900))
+            .with_record(campaign().with_id(2).with_cursor(1700000500))
+            .build(),
         )
 
         output = self.read_incremental()
@@ -52,7 +57,9 @@ class IncrementalTest(TestCase):
         assert output.most_recent_state.stream_state.__dict__ == {"updated": 1700000900}
 
     @HttpMocker()
-    def test_given_state_when_read_then_older_records_are_filtered_and_state_advances(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_when_read_then_older_records_are_filtered_and_state_advances(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.get(
             CustomerioRequestBuilder.campaigns_endpoint().build(),
             campaigns_page()

@@ -28,7 +28,9 @@ def config(region: str = "US", **customers: Any) -> Dict[str, Any]:
     return ConfigBuilder().with_region(region).with_option("customers", customers).build()
 
 
-def api_request(path: str, query: Optional[Mapping[str, str]] = None, body: Optional[Mapping[str, Any]] = None, region: str = "US") -> HttpRequest:
+def api_request(
+    path: str, query: Optional[Mapping[str, str]] = None, body: Optional[Mapping[str, Any]] = None, region: str = "US"
+) -> HttpRequest:
     return HttpRequest(f"{REGION_HOSTS[region]}/v1/{path}", query_params=dict(query or {}), body=body)
 
 
@@ -51,7 +53,9 @@ def ident(number: int, with_id: bool = True) -> Dict[str, Any]:
     return {"cio_id": f"c{number}", "id": str(number) if with_id else None, "email": f"p{number}@example.com"}
 
 
-def search_request(audience: Mapping[str, Any] = EVERYONE, cursor: Optional[str] = None, region: str = "US") -> HttpRequest:
+def search_request(
+    audience: Mapping[str, Any] = EVERYONE, cursor: Optional[str] = None, region: str = "US"
+) -> HttpRequest:
     query = {"limit": "1000", **({"start": cursor} if cursor else {})}
     return api_request("customers", query, {"filter": audience}, region)
 
@@ -86,12 +90,19 @@ def cio_ids(output) -> List[str]:
 
 class SearchTest(TestCase):
     @HttpMocker()
-    def test_given_two_search_pages_and_an_email_only_person_when_read_then_batches_of_100_and_one_fetch_by_cio_id(self, http_mocker: HttpMocker) -> None:
-        http_mocker.post(search_request(), search_page([ident(n) for n in range(1, 61)] + [ident(900, with_id=False)], SEARCH_CURSOR))
+    def test_given_two_search_pages_and_an_email_only_person_when_read_then_batches_of_100_and_one_fetch_by_cio_id(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.post(
+            search_request(), search_page([ident(n) for n in range(1, 61)] + [ident(900, with_id=False)], SEARCH_CURSOR)
+        )
         http_mocker.post(search_request(cursor=SEARCH_CURSOR), search_page([ident(n) for n in range(61, 102)]))
         http_mocker.post(batch_request(range(1, 101)), batch_answer(range(1, 101)))
         http_mocker.post(batch_request([101]), batch_answer([101]))
-        http_mocker.get(api_request("customers/c900/attributes", {"id_type": "cio_id"}), json_response({"customer": customer(900, with_id=False)}))
+        http_mocker.get(
+            api_request("customers/c900/attributes", {"id_type": "cio_id"}),
+            json_response({"customer": customer(900, with_id=False)}),
+        )
 
         output = read_stream(STREAM, config())
 
@@ -107,19 +118,30 @@ class SearchTest(TestCase):
         assert not output.errors
 
     @HttpMocker()
-    def test_given_filter_and_attributes_when_read_then_search_sends_the_filter_and_records_keep_listed_attributes(self, http_mocker: HttpMocker) -> None:
+    def test_given_filter_and_attributes_when_read_then_search_sends_the_filter_and_records_keep_listed_attributes(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.post(search_request(UNSUBSCRIBED), search_page([ident(1)]))
         http_mocker.post(batch_request([1]), batch_answer([1]))
 
         output = read_stream(STREAM, config(filter=json.dumps(UNSUBSCRIBED), attributes="plan,favourite_colour"))
 
-        assert [message.record.data for message in output.records] == [{
-            "cio_id": "c1", "id": "1", "email": "p1@example.com", "attributes": {"plan": "pro"},
-            "unsubscribed": False, "devices": [], "timestamps": {"cio_id": 1700000000},
-        }]
+        assert [message.record.data for message in output.records] == [
+            {
+                "cio_id": "c1",
+                "id": "1",
+                "email": "p1@example.com",
+                "attributes": {"plan": "pro"},
+                "unsubscribed": False,
+                "devices": [],
+                "timestamps": {"cio_id": 1700000000},
+            }
+        ]
 
     @HttpMocker()
-    def test_given_batch_answer_leaves_ids_out_when_read_then_their_count_is_logged(self, http_mocker: HttpMocker) -> None:
+    def test_given_batch_answer_leaves_ids_out_when_read_then_their_count_is_logged(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.post(search_request(), search_page([ident(1), ident(2), ident(3)]))
         http_mocker.post(batch_request([1, 2, 3]), batch_answer([2]))
 
@@ -132,7 +154,9 @@ class SearchTest(TestCase):
         ) in [message.log.message for message in output.logs]
 
     @HttpMocker()
-    def test_given_email_only_person_deleted_before_the_fetch_when_read_then_the_404_is_skipped(self, http_mocker: HttpMocker) -> None:
+    def test_given_email_only_person_deleted_before_the_fetch_when_read_then_the_404_is_skipped(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.post(search_request(), search_page([ident(5, with_id=False), ident(6)]))
         http_mocker.get(api_request("customers/c5/attributes", {"id_type": "cio_id"}), error_response(404))
         http_mocker.post(batch_request([6]), batch_answer([6]))
@@ -181,12 +205,25 @@ class SearchTest(TestCase):
 
 
 def export_answer(status: str, total: int = 0) -> HttpResponse:
-    return json_response({"export": {"id": EXPORT_ID, "type": "customers", "status": status, "failed": status == "failed", "total": total}})
+    return json_response(
+        {
+            "export": {
+                "id": EXPORT_ID,
+                "type": "customers",
+                "status": status,
+                "failed": status == "failed",
+                "total": total,
+            }
+        }
+    )
 
 
 def given_export(http_mocker: HttpMocker, create_body: Mapping[str, Any], statuses: List[str]) -> None:
     http_mocker.post(api_request("exports/customers", body=create_body), export_answer("pending"))
-    http_mocker.get(api_request(f"exports/{EXPORT_ID}"), [export_answer(status, 2 if status == "done" else 0) for status in statuses])
+    http_mocker.get(
+        api_request(f"exports/{EXPORT_ID}"),
+        [export_answer(status, 2 if status == "done" else 0) for status in statuses],
+    )
 
 
 def given_download(http_mocker: HttpMocker, file_answer: HttpResponse) -> None:
@@ -199,7 +236,9 @@ EXPORT_CSV = "cio_id,id,email,plan\nc1,1,p1@example.com,pro\nc2,,p2@example.com,
 
 class ExportTest(TestCase):
     @HttpMocker()
-    def test_given_pending_then_done_when_read_then_the_file_is_fetched_without_the_key_and_streamed(self, http_mocker: HttpMocker) -> None:
+    def test_given_pending_then_done_when_read_then_the_file_is_fetched_without_the_key_and_streamed(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_export(http_mocker, {"filters": EVERYONE}, ["pending", "done"])
         given_download(http_mocker, HttpResponse(gzip.compress(EXPORT_CSV.encode()), 200))
         sent: List[requests.PreparedRequest] = []
@@ -208,7 +247,12 @@ class ExportTest(TestCase):
             output = read_stream(STREAM, config(method="export"))
 
         assert [message.record.data for message in output.records] == [
-            {"cio_id": "c1", "id": "1", "email": "p1@example.com", "attributes": {"cio_id": "c1", "id": "1", "email": "p1@example.com", "plan": "pro"}},
+            {
+                "cio_id": "c1",
+                "id": "1",
+                "email": "p1@example.com",
+                "attributes": {"cio_id": "c1", "id": "1", "email": "p1@example.com", "plan": "pro"},
+            },
             {"cio_id": "c2", "email": "p2@example.com", "attributes": {"cio_id": "c2", "email": "p2@example.com"}},
         ]
         logs = [message.log.message for message in output.logs]
@@ -225,7 +269,9 @@ class ExportTest(TestCase):
         ]
 
     @HttpMocker()
-    def test_given_filter_and_attributes_when_read_then_the_export_asks_for_them_and_records_keep_them(self, http_mocker: HttpMocker) -> None:
+    def test_given_filter_and_attributes_when_read_then_the_export_asks_for_them_and_records_keep_them(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_export(http_mocker, {"filters": UNSUBSCRIBED, "attributes": ["plan"]}, ["done"])
         given_download(http_mocker, HttpResponse(EXPORT_CSV, 200))
 
@@ -249,7 +295,10 @@ class ExportTest(TestCase):
     @HttpMocker()
     def test_given_the_link_is_refused_when_read_then_a_clear_error(self, http_mocker: HttpMocker) -> None:
         given_export(http_mocker, {"filters": EVERYONE}, ["done"])
-        given_download(http_mocker, HttpResponse("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403))
+        given_download(
+            http_mocker,
+            HttpResponse("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403),
+        )
 
         output = read_stream(STREAM, config(method="export"), expecting_exception=True)
 
@@ -260,13 +309,16 @@ class ExportTest(TestCase):
         )
 
     @HttpMocker()
-    def test_given_a_cut_off_gzip_file_when_read_then_a_clear_error_after_the_rows_read(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_cut_off_gzip_file_when_read_then_a_clear_error_after_the_rows_read(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_export(http_mocker, {"filters": EVERYONE}, ["done"])
         given_download(http_mocker, HttpResponse(gzip.compress(EXPORT_CSV.encode())[:-10], 200))
 
         output = read_stream(STREAM, config(method="export"), expecting_exception=True)
 
         message, failure_type = first_error(output)
-        assert message.startswith("Reading the customers export file failed after ") and message.endswith("Run the sync again.")
+        assert message.startswith("Reading the customers export file failed after ") and message.endswith(
+            "Run the sync again."
+        )
         assert failure_type == FailureType.transient_error
-

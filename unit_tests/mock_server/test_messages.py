@@ -22,7 +22,12 @@ WINDOW_2 = (START_DATE + WINDOW_SECONDS, NOW)
 
 
 def config(**overrides: Any) -> Dict[str, Any]:
-    return {"app_api_key": "fake-app-key", "start_date": "2026-09-17T00:00:00Z", "max_concurrent_requests": 1, **overrides}
+    return {
+        "app_api_key": "fake-app-key",
+        "start_date": "2026-09-17T00:00:00Z",
+        "max_concurrent_requests": 1,
+        **overrides,
+    }
 
 
 def window_request(window, channel: Optional[str] = "email", cursor: Optional[str] = None) -> HttpRequest:
@@ -125,12 +130,19 @@ class IncrementalTest(TestCase):
         email_cursor = NOW - 3 * DAY
         with HttpMocker() as http:
             email = window_request((email_cursor - 10 * DAY, NOW), "email")
-            push = [window_request(WINDOW_1, "push"), window_request(WINDOW_2, "push")]  # no cursor yet: from start_date
+            push = [
+                window_request(WINDOW_1, "push"),
+                window_request(WINDOW_2, "push"),
+            ]  # no cursor yet: from start_date
             http.get(email, page([delivery(7, NOW - DAY)]))
             for request in push:
                 http.get(request, page([]))
 
-            output = run(config(messages={"types": ["email", "push"], "lookback_days": 10}), SyncMode.incremental, cursors(("email", email_cursor)))
+            output = run(
+                config(messages={"types": ["email", "push"], "lookback_days": 10}),
+                SyncMode.incremental,
+                cursors(("email", email_cursor)),
+            )
 
             for request in (email, *push):
                 http.assert_number_of_calls(request, 1)
@@ -144,7 +156,11 @@ class IncrementalTest(TestCase):
             for request in requests:
                 http.get(request, page([]))
 
-            output = run(config(messages={"types": ["email"], "lookback_days": 180}), SyncMode.incremental, cursors(("email", START_DATE + DAY)))
+            output = run(
+                config(messages={"types": ["email"], "lookback_days": 180}),
+                SyncMode.incremental,
+                cursors(("email", START_DATE + DAY)),
+            )
 
             for request in requests:
                 http.assert_number_of_calls(request, 1)
@@ -154,7 +170,9 @@ class IncrementalTest(TestCase):
         with HttpMocker() as http:
             http.get(window_request(WINDOW_1), page([delivery(1, START_DATE + 100)]))
             http.get(window_request(WINDOW_2), page([delivery(2, NOW - 100)], "c2"))
-            http.get(window_request(WINDOW_2, cursor="c2"), HttpResponse(json.dumps({"meta": {"error": "bad request"}}), 400))
+            http.get(
+                window_request(WINDOW_2, cursor="c2"), HttpResponse(json.dumps({"meta": {"error": "bad request"}}), 400)
+            )
 
             output = run(config(messages={"types": ["email"]}), SyncMode.incremental)
 

@@ -37,17 +37,29 @@ class SenderIdentitiesTest(TestCase):
         return read_stream(SENDERS, ConfigBuilder().build(), expecting_exception=expecting_exception)
 
     @HttpMocker()
-    def test_given_one_page_each_when_read_then_visible_then_hidden_senders_are_emitted(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(senders_request(False).build(), senders_page().with_record(sender(1)).with_record(sender(2)).build())
+    def test_given_one_page_each_when_read_then_visible_then_hidden_senders_are_emitted(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            senders_request(False).build(), senders_page().with_record(sender(1)).with_record(sender(2)).build()
+        )
         http_mocker.get(senders_request(True).build(), senders_page().with_record(sender(3)).build())
 
         assert sender_keys(self.read()) == [(1, False), (2, False), (3, True)]
 
     @HttpMocker()
-    def test_given_next_after_last_page_when_read_then_the_empty_page_ends_the_listing(self, http_mocker: HttpMocker) -> None:
+    def test_given_next_after_last_page_when_read_then_the_empty_page_ends_the_listing(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.get(senders_request(False).build(), senders_page().with_record(sender(1)).with_pagination().build())
-        http_mocker.get(senders_request(False).with_start(NEXT_CURSOR).build(), HttpResponse(json.dumps({SENDERS: [{"id": 2}], "next": "page-3"})))
-        http_mocker.get(senders_request(False).with_start("page-3").build(), HttpResponse(json.dumps({SENDERS: [], "next": "page-4"})))
+        http_mocker.get(
+            senders_request(False).with_start(NEXT_CURSOR).build(),
+            HttpResponse(json.dumps({SENDERS: [{"id": 2}], "next": "page-3"})),
+        )
+        http_mocker.get(
+            senders_request(False).with_start("page-3").build(),
+            HttpResponse(json.dumps({SENDERS: [], "next": "page-4"})),
+        )
         http_mocker.get(senders_request(True).build(), senders_page().build())
 
         assert sender_keys(self.read()) == [(1, False), (2, False)]
@@ -67,7 +79,10 @@ class SenderIdentitiesTest(TestCase):
 
         output = self.read(expecting_exception=True)
 
-        assert first_error(output) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/sender_identities"), FailureType.config_error)
+        assert first_error(output) == (
+            FORBIDDEN_MESSAGE.format(resource="GET /v1/sender_identities"),
+            FailureType.config_error,
+        )
 
 
 class SnippetsTest(StreamMatrix, TestCase):
@@ -98,7 +113,9 @@ class ReportingWebhooksTest(StreamMatrix, TestCase):
         return record_builder("reporting_webhooks", "reporting_webhooks")
 
     @HttpMocker()
-    def test_given_credentials_in_endpoint_when_read_then_they_never_reach_the_destination(self, http_mocker: HttpMocker) -> None:
+    def test_given_credentials_in_endpoint_when_read_then_they_never_reach_the_destination(
+        self, http_mocker: HttpMocker
+    ) -> None:
         endpoint = FieldPath("endpoint")
         http_mocker.get(
             self.request().build(),
@@ -110,5 +127,8 @@ class ReportingWebhooksTest(StreamMatrix, TestCase):
 
         output = self.read()
 
-        assert [message.record.data["endpoint"] for message in output.records] == ["https://hooks.example.com/in?x=1", "https://hooks.example.com/open"]
+        assert [message.record.data["endpoint"] for message in output.records] == [
+            "https://hooks.example.com/in?x=1",
+            "https://hooks.example.com/open",
+        ]
         assert "p4ss" not in str([message.record.data for message in output.records])

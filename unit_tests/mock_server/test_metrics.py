@@ -42,7 +42,14 @@ def metric_body(date: Optional[str] = None, **series: Any) -> HttpResponse:
     return HttpResponse(json.dumps({"metric": {"series": series}}), 200, {"Date": date} if date else {})
 
 
-def given_parents(http_mocker: HttpMocker, resource: str, records_field: str, request: CustomerioRequestBuilder, parents: Iterable[Tuple[Any, int]], **fields: Any) -> None:
+def given_parents(
+    http_mocker: HttpMocker,
+    resource: str,
+    records_field: str,
+    request: CustomerioRequestBuilder,
+    parents: Iterable[Tuple[Any, int]],
+    **fields: Any,
+) -> None:
     """A parent list of (id, created) records, each with `fields` set."""
     page = response_builder(resource, records_field)
     for parent_id, created in parents:
@@ -58,7 +65,13 @@ def given_campaigns(http_mocker: HttpMocker, *parents: Tuple[Any, int]) -> None:
 
 
 def given_newsletters(http_mocker: HttpMocker, *parents: Tuple[Any, int]) -> None:
-    given_parents(http_mocker, "newsletters", "newsletters", CustomerioRequestBuilder.newsletters_endpoint().with_limit(100), parents)
+    given_parents(
+        http_mocker,
+        "newsletters",
+        "newsletters",
+        CustomerioRequestBuilder.newsletters_endpoint().with_limit(100),
+        parents,
+    )
 
 
 def version_2(path: str, start: int) -> CustomerioRequestBuilder:
@@ -89,9 +102,13 @@ def final_state(output) -> Dict[str, Any]:
 
 class CampaignMetricsTest(TestCase):
     @HttpMocker()
-    def test_given_no_state_when_read_then_version_2_from_the_campaigns_creation_day_to_now(self, http_mocker: HttpMocker) -> None:
+    def test_given_no_state_when_read_then_version_2_from_the_campaigns_creation_day_to_now(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_campaigns(http_mocker, (1, CREATED))
-        http_mocker.get(version_2("campaigns/1/metrics", CREATED_DAY).build(), metric_body(sent=[4, 5, 6, 7], opened=[1, 2, 3, 0]))
+        http_mocker.get(
+            version_2("campaigns/1/metrics", CREATED_DAY).build(), metric_body(sent=[4, 5, 6, 7], opened=[1, 2, 3, 0])
+        )
 
         output = read("campaign_metrics")
 
@@ -103,7 +120,9 @@ class CampaignMetricsTest(TestCase):
         ]
 
     @HttpMocker()
-    def test_given_state_when_read_incrementally_then_start_is_the_saved_period_and_state_is_the_last_complete_day(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_when_read_incrementally_then_start_is_the_saved_period_and_state_is_the_last_complete_day(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_campaigns(http_mocker, (1, CREATED), (2, CREATED))
         http_mocker.get(version_2("campaigns/1/metrics", TWO_DAYS_AGO).build(), metric_body(sent=[5, 6, 7]))
         http_mocker.get(version_2("campaigns/2/metrics", TWO_DAYS_AGO).build(), metric_body(sent=[1, 1, 1]))
@@ -111,15 +130,28 @@ class CampaignMetricsTest(TestCase):
         output = read("campaign_metrics", state={"period_start": TWO_DAYS_AGO})
 
         assert [(row["campaign_id"], row["period_start"]) for row in rows(output)] == [
-            (1, TWO_DAYS_AGO), (1, YESTERDAY), (1, TODAY), (2, TWO_DAYS_AGO), (2, YESTERDAY), (2, TODAY),
+            (1, TWO_DAYS_AGO),
+            (1, YESTERDAY),
+            (1, TODAY),
+            (2, TWO_DAYS_AGO),
+            (2, YESTERDAY),
+            (2, TODAY),
         ]
         # The first campaign's checkpoint keeps the saved period; it moves only after the last campaign.
-        kinds = [(message.type.value, getattr(message.state, "stream", None) and message.state.stream.stream_state.__dict__) for message in output.records_and_state_messages]
+        kinds = [
+            (message.type.value, getattr(message.state, "stream", None) and message.state.stream.stream_state.__dict__)
+            for message in output.records_and_state_messages
+        ]
         assert [kind for kind, _ in kinds] == ["RECORD"] * 3 + ["STATE"] + ["RECORD"] * 3 + ["STATE"]
-        assert [state for kind, state in kinds if kind == "STATE"] == [{"period_start": TWO_DAYS_AGO}, {"period_start": YESTERDAY}]
+        assert [state for kind, state in kinds if kind == "STATE"] == [
+            {"period_start": TWO_DAYS_AGO},
+            {"period_start": YESTERDAY},
+        ]
 
     @HttpMocker()
-    def test_given_the_series_series_shape_and_periods_past_now_when_read_then_parsed_and_future_dropped(self, http_mocker: HttpMocker) -> None:
+    def test_given_the_series_series_shape_and_periods_past_now_when_read_then_parsed_and_future_dropped(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_campaigns(http_mocker, (1, CREATED))
         body = HttpResponse(json.dumps({"series": {"series": {"sent": [5, 6, 7, 0]}}}), 200)
         http_mocker.get(version_2("campaigns/1/metrics", YESTERDAY).build(), body)
@@ -129,7 +161,9 @@ class CampaignMetricsTest(TestCase):
         assert [(row["period_start"], row["sent"]) for row in rows(output)] == [(YESTERDAY, 5), (TODAY, 6)]
 
     @HttpMocker()
-    def test_given_a_state_in_the_future_when_read_then_no_metrics_request_and_the_state_is_kept(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_state_in_the_future_when_read_then_no_metrics_request_and_the_state_is_kept(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_campaigns(http_mocker, (1, CREATED))
         future = ts("2100-01-01T00:00:00+00:00")
 
@@ -146,7 +180,10 @@ class CampaignMetricsTest(TestCase):
         output = read("campaign_metrics", expecting_exception=True)
 
         assert rows(output) == []
-        assert first_error(output) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/campaigns/1/metrics"), FailureType.config_error)
+        assert first_error(output) == (
+            FORBIDDEN_MESSAGE.format(resource="GET /v1/campaigns/1/metrics"),
+            FailureType.config_error,
+        )
 
     @HttpMocker()
     def test_given_a_campaign_deleted_mid_sync_when_read_then_skipped(self, http_mocker: HttpMocker) -> None:
@@ -159,9 +196,10 @@ class CampaignMetricsTest(TestCase):
         assert {row["campaign_id"] for row in rows(output)} == {2}
         assert not output.errors
 
-
     @HttpMocker()
-    def test_given_an_answer_dated_the_next_day_when_read_then_still_placed_from_the_requests_start(self, http_mocker: HttpMocker) -> None:
+    def test_given_an_answer_dated_the_next_day_when_read_then_still_placed_from_the_requests_start(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_campaigns(http_mocker, (1, CREATED))
         http_mocker.get(version_2("campaigns/1/metrics", YESTERDAY).build(), metric_body(AFTER_MIDNIGHT, sent=[5, 6]))
 
@@ -173,9 +211,18 @@ class CampaignMetricsTest(TestCase):
 
 class CampaignActionMetricsTest(TestCase):
     @HttpMocker()
-    def test_given_string_action_ids_when_read_then_requested_per_action_and_ids_are_integers(self, http_mocker: HttpMocker) -> None:
+    def test_given_string_action_ids_when_read_then_requested_per_action_and_ids_are_integers(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_campaigns(http_mocker, (1, CREATED))
-        given_parents(http_mocker, "campaign_actions", "actions", CustomerioRequestBuilder.campaign_actions_endpoint(1), [("1000", CREATED)], campaign_id=1)
+        given_parents(
+            http_mocker,
+            "campaign_actions",
+            "actions",
+            CustomerioRequestBuilder.campaign_actions_endpoint(1),
+            [("1000", CREATED)],
+            campaign_id=1,
+        )
         http_mocker.get(version_2("campaigns/1/actions/1000/metrics", YESTERDAY).build(), metric_body(delivered=[3, 4]))
 
         output = read("campaign_action_metrics", state={"period_start": YESTERDAY})
@@ -188,7 +235,9 @@ class CampaignActionMetricsTest(TestCase):
 
 class NewsletterMetricsTest(TestCase):
     @HttpMocker()
-    def test_given_state_and_no_date_when_read_then_version_1_steps_since_the_saved_day_and_arrays_end_on_the_connectors_day(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_and_no_date_when_read_then_version_1_steps_since_the_saved_day_and_arrays_end_on_the_connectors_day(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_newsletters(http_mocker, (7, CREATED))
         http_mocker.get(version_1("newsletters/7/metrics", 4).build(), metric_body(sent=[5, 6, 7], human_opened=[2]))
 
@@ -202,27 +251,42 @@ class NewsletterMetricsTest(TestCase):
         assert final_state(output) == {"period_start": YESTERDAY}
 
     @HttpMocker()
-    def test_given_an_answer_dated_after_midnight_when_read_then_arrays_end_on_the_answers_day_and_the_state_follows_it(self, http_mocker: HttpMocker) -> None:
+    def test_given_an_answer_dated_after_midnight_when_read_then_arrays_end_on_the_answers_day_and_the_state_follows_it(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_newsletters(http_mocker, (7, CREATED))
         http_mocker.get(version_1("newsletters/7/metrics", 4).build(), metric_body(AFTER_MIDNIGHT, sent=[5, 6, 7, 8]))
 
         output = read("newsletter_metrics", state={"period_start": TWO_DAYS_AGO})
 
-        assert [(row["period_start"], row["sent"]) for row in rows(output)] == [(TWO_DAYS_AGO, 5), (YESTERDAY, 6), (TODAY, 7), (TOMORROW, 8)]
+        assert [(row["period_start"], row["sent"]) for row in rows(output)] == [
+            (TWO_DAYS_AGO, 5),
+            (YESTERDAY, 6),
+            (TODAY, 7),
+            (TOMORROW, 8),
+        ]
         assert final_state(output) == {"period_start": TODAY}
 
     @HttpMocker()
-    def test_given_an_unparsable_date_when_read_then_arrays_end_on_the_connectors_day(self, http_mocker: HttpMocker) -> None:
+    def test_given_an_unparsable_date_when_read_then_arrays_end_on_the_connectors_day(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_newsletters(http_mocker, (7, CREATED))
         http_mocker.get(version_1("newsletters/7/metrics", 4).build(), metric_body("soon", sent=[5, 6, 7, 8]))
 
         output = read("newsletter_metrics", state={"period_start": TWO_DAYS_AGO})
 
-        assert [(row["period_start"], row["sent"]) for row in rows(output)] == [(TWO_DAYS_AGO, 6), (YESTERDAY, 7), (TODAY, 8)]
+        assert [(row["period_start"], row["sent"]) for row in rows(output)] == [
+            (TWO_DAYS_AGO, 6),
+            (YESTERDAY, 7),
+            (TODAY, 8),
+        ]
         assert final_state(output) == {"period_start": YESTERDAY}
 
     @HttpMocker()
-    def test_given_answers_on_both_sides_of_midnight_when_read_then_the_state_is_the_last_day_complete_at_the_first_answer(self, http_mocker: HttpMocker) -> None:
+    def test_given_answers_on_both_sides_of_midnight_when_read_then_the_state_is_the_last_day_complete_at_the_first_answer(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_newsletters(http_mocker, (7, CREATED), (8, CREATED))
         http_mocker.get(version_1("newsletters/7/metrics", 4).build(), metric_body(THIS_EVENING, sent=[5, 6, 7]))
         http_mocker.get(version_1("newsletters/8/metrics", 4).build(), metric_body(AFTER_MIDNIGHT, sent=[5, 6, 7, 8]))
@@ -245,12 +309,20 @@ class NewsletterMetricsTest(TestCase):
     @HttpMocker()
     def test_given_links_when_read_link_metrics_then_one_row_per_link_per_day(self, http_mocker: HttpMocker) -> None:
         given_newsletters(http_mocker, (7, CREATED))
-        links = {"links": [{"link": {"id": 31, "href": "https://example.com/a"}, "metric": {"series": {"clicked": [0, 2]}}}, {"link": {"id": 32, "href": "mailto:x@example.com"}, "metric": {"series": {"clicked": [1, 0]}}}]}
+        links = {
+            "links": [
+                {"link": {"id": 31, "href": "https://example.com/a"}, "metric": {"series": {"clicked": [0, 2]}}},
+                {"link": {"id": 32, "href": "mailto:x@example.com"}, "metric": {"series": {"clicked": [1, 0]}}},
+            ]
+        }
         http_mocker.get(version_1("newsletters/7/metrics/links", 3).build(), HttpResponse(json.dumps(links), 200))
 
         output = read("newsletter_link_metrics", state={"period_start": YESTERDAY})
 
-        assert [(row["newsletter_id"], row["link_id"], row["href"], row["period_start"], row["clicked"]) for row in rows(output)] == [
+        assert [
+            (row["newsletter_id"], row["link_id"], row["href"], row["period_start"], row["clicked"])
+            for row in rows(output)
+        ] == [
             (7, 31, "https://example.com/a", YESTERDAY, 0),
             (7, 31, "https://example.com/a", TODAY, 2),
             (7, 32, "mailto:x@example.com", YESTERDAY, 1),

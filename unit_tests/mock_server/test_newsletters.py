@@ -41,8 +41,14 @@ class FullRefreshTest(StreamMatrix, TestCase):
 
     @HttpMocker()
     def test_given_two_pages_when_read_then_second_request_carries_start(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(newsletters_request().build(), newsletters_page().with_record(newsletter().with_id(1)).with_pagination().build())
-        http_mocker.get(newsletters_request().with_start(NEXT_CURSOR).build(), newsletters_page().with_record(newsletter().with_id(2)).build())
+        http_mocker.get(
+            newsletters_request().build(),
+            newsletters_page().with_record(newsletter().with_id(1)).with_pagination().build(),
+        )
+        http_mocker.get(
+            newsletters_request().with_start(NEXT_CURSOR).build(),
+            newsletters_page().with_record(newsletter().with_id(2)).build(),
+        )
 
         output = self.read()
 
@@ -55,8 +61,14 @@ class IncrementalTest(TestCase):
 
     @HttpMocker()
     def test_given_no_state_when_read_then_all_pages_and_state_at_latest_updated(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(newsletters_request().build(), newsletters_page().with_record(newsletter().with_id(1).with_cursor(1700000300)).with_pagination().build())
-        http_mocker.get(newsletters_request().with_start(NEXT_CURSOR).build(), newsletters_page().with_record(newsletter().with_id(2).with_cursor(1700000100)).build())
+        http_mocker.get(
+            newsletters_request().build(),
+            newsletters_page().with_record(newsletter().with_id(1).with_cursor(1700000300)).with_pagination().build(),
+        )
+        http_mocker.get(
+            newsletters_request().with_start(NEXT_CURSOR).build(),
+            newsletters_page().with_record(newsletter().with_id(2).with_cursor(1700000100)).build(),
+        )
 
         output = self.read_incremental()
 
@@ -64,12 +76,21 @@ class IncrementalTest(TestCase):
         assert output.most_recent_state.stream_state.__dict__ == {"updated": 1700000300}
 
     @HttpMocker()
-    def test_given_state_when_read_then_older_records_are_filtered_and_state_advances(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_when_read_then_older_records_are_filtered_and_state_advances(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.get(
             newsletters_request().build(),
-            newsletters_page().with_record(newsletter().with_id(1).with_cursor(1699999999)).with_record(newsletter().with_id(2).with_cursor(1700000000)).with_pagination().build(),
+            newsletters_page()
+            .with_record(newsletter().with_id(1).with_cursor(1699999999))
+            .with_record(newsletter().with_id(2).with_cursor(1700000000))
+            .with_pagination()
+            .build(),
         )
-        http_mocker.get(newsletters_request().with_start(NEXT_CURSOR).build(), newsletters_page().with_record(newsletter().with_id(3).with_cursor(1700000700)).build())
+        http_mocker.get(
+            newsletters_request().with_start(NEXT_CURSOR).build(),
+            newsletters_page().with_record(newsletter().with_id(3).with_cursor(1700000700)).build(),
+        )
         state = StateBuilder().with_stream_state(STREAM, {"updated": 1700000000}).build()
 
         output = self.read_incremental(state)

@@ -52,10 +52,18 @@ class FullRefreshTest(StreamMatrix, TestCase):
         return member()
 
     @HttpMocker()
-    def test_given_two_pages_when_read_then_second_request_carries_start_and_limit(self, http_mocker: HttpMocker) -> None:
+    def test_given_two_pages_when_read_then_second_request_carries_start_and_limit(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_segments(http_mocker, [SEGMENT_ID])
-        http_mocker.get(membership_request().build(), members_page().with_record(member().with_id("3000001")).with_pagination().build())
-        http_mocker.get(membership_request().with_start(NEXT_CURSOR).build(), members_page().with_record(member().with_id("3000002")).build())
+        http_mocker.get(
+            membership_request().build(),
+            members_page().with_record(member().with_id("3000001")).with_pagination().build(),
+        )
+        http_mocker.get(
+            membership_request().with_start(NEXT_CURSOR).build(),
+            members_page().with_record(member().with_id("3000002")).build(),
+        )
 
         output = self.read()
 
@@ -80,5 +88,7 @@ class FullRefreshTest(StreamMatrix, TestCase):
 
         output = self.read()
 
-        assert [(message.record.data["segment_id"], message.record.data["cio_id"]) for message in output.records] == [(8, "3000008")]
+        assert [(message.record.data["segment_id"], message.record.data["cio_id"]) for message in output.records] == [
+            (8, "3000008")
+        ]
         assert not output.errors

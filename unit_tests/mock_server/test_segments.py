@@ -24,7 +24,9 @@ class FullRefreshTest(StreamMatrix, TestCase):
         return record_builder(STREAM, "segments")
 
     @HttpMocker()
-    def test_given_segment_with_nulls_when_read_then_fields_are_kept_and_nulls_dropped(self, http_mocker: HttpMocker) -> None:
+    def test_given_segment_with_nulls_when_read_then_fields_are_kept_and_nulls_dropped(
+        self, http_mocker: HttpMocker
+    ) -> None:
         http_mocker.get(self.request().build(), self.page().with_record(self.record()).build())
 
         output = self.read()

@@ -4,9 +4,9 @@ from unittest import TestCase
 
 from airbyte_cdk.test.mock_http import HttpMocker
 
+from unit_tests.mock_server.harness import StreamMatrix
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import record_builder, response_builder
-from unit_tests.mock_server.harness import StreamMatrix
 
 MESSAGE_ID = 4
 
@@ -51,11 +51,22 @@ class TransactionalContentsTest(StreamMatrix, TestCase):
         return record_builder("transactional_contents", "contents")
 
     @HttpMocker()
-    def test_given_two_messages_when_read_then_contents_of_each_carry_their_message_id(self, http_mocker: HttpMocker) -> None:
+    def test_given_two_messages_when_read_then_contents_of_each_carry_their_message_id(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_transactional_messages(http_mocker, [1, 2])
-        http_mocker.get(CustomerioRequestBuilder.endpoint("transactional/1/contents").build(), self.page().with_record(self.record().with_id(10)).build())
-        http_mocker.get(CustomerioRequestBuilder.endpoint("transactional/2/contents").build(), self.page().with_record(self.record().with_id(20)).build())
+        http_mocker.get(
+            CustomerioRequestBuilder.endpoint("transactional/1/contents").build(),
+            self.page().with_record(self.record().with_id(10)).build(),
+        )
+        http_mocker.get(
+            CustomerioRequestBuilder.endpoint("transactional/2/contents").build(),
+            self.page().with_record(self.record().with_id(20)).build(),
+        )
 
         output = self.read()
 
-        assert [(message.record.data["transactional_id"], message.record.data["id"]) for message in output.records] == [(1, 10), (2, 20)]
+        assert [(message.record.data["transactional_id"], message.record.data["id"]) for message in output.records] == [
+            (1, 10),
+            (2, 20),
+        ]

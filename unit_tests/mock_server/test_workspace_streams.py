@@ -35,11 +35,16 @@ class IpAddressesTest(TestCase):
 
     @HttpMocker()
     def test_given_addresses_when_read_then_one_record_per_address(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(self.request(), HttpResponse(json.dumps({"ip_addresses": ["35.188.196.183", "104.198.177.219"]})))
+        http_mocker.get(
+            self.request(), HttpResponse(json.dumps({"ip_addresses": ["35.188.196.183", "104.198.177.219"]}))
+        )
 
         output = self.read()
 
-        assert [message.record.data for message in output.records] == [{"ip_address": "35.188.196.183"}, {"ip_address": "104.198.177.219"}]
+        assert [message.record.data for message in output.records] == [
+            {"ip_address": "35.188.196.183"},
+            {"ip_address": "104.198.177.219"},
+        ]
 
     @HttpMocker()
     def test_given_no_addresses_when_read_then_no_records(self, http_mocker: HttpMocker) -> None:
@@ -51,4 +56,7 @@ class IpAddressesTest(TestCase):
     def test_given_403_when_read_then_config_error_names_key_scope(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(self.request(), error_response(403))
 
-        assert first_error(self.read(expecting_exception=True)) == (FORBIDDEN_MESSAGE.format(resource="GET /v1/info/ip_addresses"), FailureType.config_error)
+        assert first_error(self.read(expecting_exception=True)) == (
+            FORBIDDEN_MESSAGE.format(resource="GET /v1/info/ip_addresses"),
+            FailureType.config_error,
+        )

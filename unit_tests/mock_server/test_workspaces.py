@@ -30,5 +30,13 @@ class FullRefreshTest(StreamMatrix, TestCase):
         output = self.read()
 
         assert [message.record.data for message in output.records] == [
-            {"id": 130001, "name": "Production", "messages_sent": 1200, "billable_messages_sent": 1100, "people": 300, "object_types": 0, "objects": 0}
+            {
+                "id": 130001,
+                "name": "Production",
+                "messages_sent": 1200,
+                "billable_messages_sent": 1100,
+                "people": 300,
+                "object_types": 0,
+                "objects": 0,
+            }
         ]
