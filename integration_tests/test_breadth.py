@@ -44,15 +44,19 @@ def test_given_key_without_a_scope_when_read_then_only_its_streams_fail_naming_t
     assert output.get_stream_statuses("broadcasts")[-1] == AirbyteStreamStatus.INCOMPLETE
 
 
-def test_given_next_after_last_sender_page_when_read_then_one_empty_page_ends_each_listing(make_sandbox):
-    sandbox = make_sandbox()  # 116 visible senders (pages of 100, 16), 14 hidden
+def test_given_hidden_true_lists_every_sender_when_read_then_each_sender_once_with_exact_flag(make_sandbox):
+    sandbox = make_sandbox()  # 130 senders (pages of 100, 30), of which 116 visible (pages of 100, 16)
+    config = sandbox_config(sandbox)
 
-    output = read_streams(sandbox_config(sandbox), ["sender_identities"])
+    output = read_streams(config, ["sender_identities"])
 
-    assert len(output.records) == 130
-    visible = [path for path in requests_to(sandbox, "/v1/sender_identities") if "hidden=false" in path]
-    hidden = [path for path in requests_to(sandbox, "/v1/sender_identities") if "hidden=true" in path]
-    assert (len(visible), len(hidden)) == (3, 2)
+    records = records_by_stream(output)["sender_identities"]
+    assert canonical(records) == canonical(EXPECTED["sender_identities"](sandbox.workspace, config))
+    assert len({record["id"] for record in records}) == len(records) == 130
+    assert sum(record["hidden"] for record in records) == 14
+    every = [path for path in requests_to(sandbox, "/v1/sender_identities") if "hidden=true" in path]
+    visible = [path for path in requests_to(sandbox, "/v1/sender_identities") if "hidden=" not in path]
+    assert (len(every), len(visible)) == (3, 3)  # an empty page past the end closes each listing
 
 
 def test_given_exactly_one_full_page_of_bounces_when_read_then_null_page_past_the_end_stops_it(make_sandbox):

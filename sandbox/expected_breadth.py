@@ -71,9 +71,8 @@ def expected_transactional_contents(ws: Workspace, config: Mapping[str, Any]) ->
 
 def expected_sender_identities(ws: Workspace, config: Mapping[str, Any]) -> Records:
     return [
-        {**identity, "hidden": hidden}
-        for hidden in (False, True)
-        for identity in messaging.sender_identities(ws, hidden)
+        {**messaging.sender_identity(ws, index), "hidden": messaging.is_hidden_sender(index)}
+        for index in range(ws.knobs.sender_identities)
     ]
 
 

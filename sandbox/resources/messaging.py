@@ -41,9 +41,19 @@ def sender_identity(ws: Workspace, index: int) -> Dict[str, Any]:
     }
 
 
-def sender_identities(ws: Workspace, hidden: bool) -> List[Dict[str, Any]]:
-    """Every ninth identity is hidden: left out of the default listing, listed with `hidden=true`."""
-    return [sender_identity(ws, index) for index in range(ws.knobs.sender_identities) if (index % 9 == 8) == hidden]
+def is_hidden_sender(index: int) -> bool:
+    """Every ninth identity is hidden."""
+    return index % 9 == 8
+
+
+def sender_identities(ws: Workspace, include_hidden: bool) -> List[Dict[str, Any]]:
+    """As the current reference says: the default listing omits hidden senders, and `hidden=true`
+    includes them *as well*. Records carry no hidden flag."""
+    return [
+        sender_identity(ws, index)
+        for index in range(ws.knobs.sender_identities)
+        if include_hidden or not is_hidden_sender(index)
+    ]
 
 
 def snippets(ws: Workspace) -> List[Dict[str, Any]]:
@@ -76,7 +86,7 @@ def reporting_webhooks(ws: Workspace) -> List[Dict[str, Any]]:
 @route("GET", "sender_identities", scope="sender_identities")
 def list_sender_identities(ws: Workspace, request: Request):
     """Like the live API, `next` keeps coming after the last page: only an empty page ends the listing."""
-    items = sender_identities(ws, hidden=request.bool_arg("hidden"))
+    items = sender_identities(ws, include_hidden=request.bool_arg("hidden"))
     limit = page_limit(request, 50, 1000)
     start = decode_cursor("senders", request.arg("start"))
     chunk = items[start : start + limit]

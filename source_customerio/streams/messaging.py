@@ -1,9 +1,8 @@
 """Messaging settings: sender identities, snippets and reporting webhooks."""
 
-from typing import Any, Iterable, Mapping, MutableMapping
+from functools import cached_property
+from typing import Any, FrozenSet, Mapping, MutableMapping
 from urllib.parse import urlsplit, urlunsplit
-
-from airbyte_cdk.models import SyncMode
 
 from source_customerio.streams.base import ClientSideIncrementalMixin, CursorPaginatedStream, CustomerioStream
 
@@ -18,23 +17,36 @@ def without_credentials(url: Any) -> Any:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-class SenderIdentities(CursorPaginatedStream):
-    """GET /v1/sender_identities: the visible list, then the hidden one (the default listing omits
-    hidden senders). `next` keeps coming after the last page; the empty page ends the listing."""
+class VisibleSenderIdentities(CursorPaginatedStream):
+    """GET /v1/sender_identities without `hidden`: the visible senders only. Not a stream of its own;
+    read once per sync, through the parent cache, to tell which senders are hidden."""
 
+    name = "sender_identities"  # the schema and the log name are the stream's own
     data_field = "sender_identities"
     path_template = "sender_identities"
     page_size = 100
-    carried_slice_fields = ("hidden",)
 
-    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-        return [{"hidden": False}, {"hidden": True}]
+
+class SenderIdentities(VisibleSenderIdentities):
+    """GET /v1/sender_identities?hidden=true: every sender once. `hidden=true` includes hidden senders
+    besides the visible ones and records carry no flag, so `hidden` is "not in the visible listing".
+    `next` keeps coming after the last page; the empty page ends the listing."""
 
     def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
         params = super().request_params(
             stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
         )
-        return {**params, "hidden": str(stream_slice["hidden"]).lower()}
+        return {**params, "hidden": "true"}
+
+    def transform(self, record: MutableMapping[str, Any]) -> Mapping[str, Any]:
+        record["hidden"] = record.get("id") not in self.visible_sender_ids
+        return record
+
+    @cached_property
+    def visible_sender_ids(self) -> FrozenSet[Any]:
+        return frozenset(
+            sender.get("id") for sender in self.context.parents.records(VisibleSenderIdentities, self.context)
+        )
 
 
 class Snippets(ClientSideIncrementalMixin, CustomerioStream):

@@ -1,4 +1,4 @@
-"""sender_identities (cursor pages, visible then hidden), snippets (keyed on name), reporting_webhooks."""
+"""sender_identities (cursor pages; every sender once, `hidden` from the visible listing), snippets (keyed on name), reporting_webhooks."""
 
 import json
 from unittest import TestCase
@@ -16,8 +16,9 @@ from unit_tests.mock_server.response_builder import NEXT_CURSOR, error_response,
 SENDERS = "sender_identities"
 
 
-def senders_request(hidden: bool) -> CustomerioRequestBuilder:
-    return CustomerioRequestBuilder.endpoint(SENDERS).with_limit(100).with_query_param("hidden", str(hidden).lower())
+def senders_request(include_hidden: bool) -> CustomerioRequestBuilder:
+    request = CustomerioRequestBuilder.endpoint(SENDERS).with_limit(100)
+    return request.with_query_param("hidden", "true") if include_hidden else request
 
 
 def senders_page():
@@ -37,36 +38,40 @@ class SenderIdentitiesTest(TestCase):
         return read_stream(SENDERS, ConfigBuilder().build(), expecting_exception=expecting_exception)
 
     @HttpMocker()
-    def test_given_one_page_each_when_read_then_visible_then_hidden_senders_are_emitted(
+    def test_given_hidden_true_lists_visible_and_hidden_when_read_then_each_sender_once_with_derived_flag(
         self, http_mocker: HttpMocker
     ) -> None:
         http_mocker.get(
-            senders_request(False).build(), senders_page().with_record(sender(1)).with_record(sender(2)).build()
+            senders_request(False).build(), senders_page().with_record(sender(1)).with_record(sender(3)).build()
         )
-        http_mocker.get(senders_request(True).build(), senders_page().with_record(sender(3)).build())
+        http_mocker.get(
+            senders_request(True).build(),
+            senders_page().with_record(sender(1)).with_record(sender(2)).with_record(sender(3)).build(),
+        )
 
-        assert sender_keys(self.read()) == [(1, False), (2, False), (3, True)]
+        assert sender_keys(self.read()) == [(1, False), (2, True), (3, False)]
 
     @HttpMocker()
     def test_given_next_after_last_page_when_read_then_the_empty_page_ends_the_listing(
         self, http_mocker: HttpMocker
     ) -> None:
-        http_mocker.get(senders_request(False).build(), senders_page().with_record(sender(1)).with_pagination().build())
+        http_mocker.get(senders_request(True).build(), senders_page().with_record(sender(1)).with_pagination().build())
         http_mocker.get(
-            senders_request(False).with_start(NEXT_CURSOR).build(),
+            senders_request(True).with_start(NEXT_CURSOR).build(),
             HttpResponse(json.dumps({SENDERS: [{"id": 2}], "next": "page-3"})),
         )
         http_mocker.get(
-            senders_request(False).with_start("page-3").build(),
+            senders_request(True).with_start("page-3").build(),
             HttpResponse(json.dumps({SENDERS: [], "next": "page-4"})),
         )
-        http_mocker.get(senders_request(True).build(), senders_page().build())
+        http_mocker.get(
+            senders_request(False).build(), senders_page().with_record(sender(1)).with_record(sender(2)).build()
+        )
 
         assert sender_keys(self.read()) == [(1, False), (2, False)]
 
     @HttpMocker()
-    def test_given_no_senders_when_read_then_no_records(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(senders_request(False).build(), senders_page().build())
+    def test_given_no_senders_when_read_then_no_records_and_no_visible_listing(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(senders_request(True).build(), senders_page().build())
 
         output = self.read()
@@ -75,7 +80,7 @@ class SenderIdentitiesTest(TestCase):
 
     @HttpMocker()
     def test_given_403_when_read_then_config_error_names_key_scope(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(senders_request(False).build(), error_response(403))
+        http_mocker.get(senders_request(True).build(), error_response(403))
 
         output = self.read(expecting_exception=True)
 
