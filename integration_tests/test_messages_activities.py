@@ -58,10 +58,10 @@ def cut_after_state(output, number: int) -> Tuple[List[Dict[str, Any]], Any]:
     "options",
     [
         {"start_date": "2025-03-01T00:00:00Z", "messages": {"types": ["email", "in_app"]}},
-        {"start_date": "2026-05-15T12:00:00Z", "messages": {"types": ["urban_airship", "whatsapp"]}},
+        {"start_date": "2026-05-15T12:00:00Z", "messages": {"types": ["urban_airship", "slack"]}},
         {"start_date": "2026-08-01T00:00:00Z"},
     ],
-    ids=["email-and-in-app-20-months", "push-via-alias-and-an-empty-channel", "all-channels-3-months"],
+    ids=["email-and-in-app-20-months", "push-via-alias-and-slack", "all-channels-3-months"],
 )
 def test_given_start_date_and_channels_when_full_refresh_then_exactly_the_sandbox_messages(sandbox, options):
     config = sandbox_config(sandbox, **options)

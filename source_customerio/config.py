@@ -16,7 +16,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_customerio.filters import FilterError, parse_filter
 
 REGION_HOSTS = {"US": "https://api.customer.io", "EU": "https://api-eu.customer.io"}
-MESSAGE_CHANNELS = ("email", "webhook", "twilio", "slack", "push", "in_app", "whatsapp", "inbox")
+# The values the current reference lists for GET /v1/messages `type`.
+MESSAGE_CHANNELS = ("email", "webhook", "twilio", "slack", "push", "in_app")
 # Keboola's extractor offered urban_airship, Customer.io's former push provider.
 CHANNEL_ALIASES = {"urban_airship": "push"}
 ACTIVITY_MODES = ("SINGLE_TABLE", "PARSED_DATA")

@@ -137,8 +137,14 @@ def test_given_filter_when_parse_then_filter_is_a_dict():
         pytest.param(
             {"messages": {"types": ["fax"]}},
             "messages.types",
-            "Config field `messages.types`: unknown channel 'fax'. Use any of email, webhook, twilio, slack, push, in_app, whatsapp, inbox, or leave the list empty for all.",
+            "Config field `messages.types`: unknown channel 'fax'. Use any of email, webhook, twilio, slack, push, in_app, or leave the list empty for all.",
             id="unknown_channel",
+        ),
+        pytest.param(
+            {"messages": {"types": ["whatsapp"]}},
+            "messages.types",
+            "Config field `messages.types`: unknown channel 'whatsapp'. Use any of email, webhook, twilio, slack, push, in_app, or leave the list empty for all.",
+            id="channel_not_in_the_current_reference",
         ),
         pytest.param(
             {"messages": {"lookback_days": 181}},

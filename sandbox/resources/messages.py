@@ -11,9 +11,9 @@ from sandbox.workspace import DAY, DEFAULT_NOW, TOPICS, Workspace
 
 SIX_MONTHS = 182 * DAY
 HISTORY_START = 1325376000  # 2012-01-01: where a read without start_date begins
-# Channel of message i is CHANNEL_CYCLE[i % 10]; whatsapp and inbox are valid filters with no messages.
+# Channel of message i is CHANNEL_CYCLE[i % 10].
 CHANNEL_CYCLE = ("email", "push", "email", "twilio", "email", "webhook", "email", "slack", "in_app", "email")
-CHANNELS = ("email", "webhook", "twilio", "slack", "push", "in_app", "whatsapp", "inbox")
+CHANNELS = ("email", "webhook", "twilio", "slack", "push", "in_app")  # the current reference's `type` values
 CHANNEL_ALIASES = {"urban_airship": "push"}
 ENGAGEMENT = ("opened", "clicked", "converted")  # each happens for 40% of the messages that got that far
 
