@@ -157,6 +157,7 @@ class Sandbox:
         self._chaos_lock = threading.Lock()
         self._chaos_attempts: Counter = Counter()
         self._chaos_bursts: Counter = Counter()
+        self._budget_held_until = 0.0  # monotonic time until which a neighbour holds the shared budget
         self.stopping = threading.Event()
         self._servers: Dict[str, ThreadingHTTPServer] = {}
         self._threads: List[threading.Thread] = []
@@ -248,6 +249,14 @@ class Sandbox:
         if kind != "truncated":
             raise ApiError(int(kind), f"chaos: HTTP {kind}")
 
+    def hold_budget(self, seconds: float) -> None:
+        """Stand for another client of the workspace spending its whole shared rate budget for
+        `seconds`: every request gets 429 without Retry-After (none is documented) until then."""
+        self._budget_held_until = time.monotonic() + seconds
+
+    def _budget_held(self) -> bool:
+        return time.monotonic() < self._budget_held_until
+
     def _over_rate_limit(self) -> bool:
         limit = self.settings.rate_limit
         if not limit:
@@ -291,6 +300,8 @@ class Sandbox:
         chaos = self._chaos_kind(method, raw_path, body)
         if chaos:
             self._disrupt(chaos)
+        if self._budget_held():
+            raise ApiError(429, "Your request is over the 10-per-second limit.")
         if self._over_rate_limit():
             extra = {"Retry-After": str(self.settings.retry_after)} if self.settings.retry_after is not None else {}
             raise ApiError(429, "Your request is over the 10-per-second limit.", extra)
@@ -317,6 +328,9 @@ class Sandbox:
         if path == "/_sandbox/advance":
             self.workspace.advance(int(query.get("seconds", ["0"])[0]))
             return Response(200, {"now": self.workspace.now})
+        if path == "/_sandbox/hold_budget":
+            self.hold_budget(float(query.get("seconds", ["0"])[0]))
+            return Response(200, {"held_seconds": float(query.get("seconds", ["0"])[0])})
         if path == "/_sandbox/settings":
             for name, value in json.loads(body or b"{}").items():
                 setattr(self.settings, name, value)

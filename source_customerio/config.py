@@ -60,6 +60,7 @@ class ConnectorConfig:
     requests_per_second: float
     max_concurrent_requests: int
     request_timeout_seconds: int
+    rate_limit_max_wait_minutes: int
 
 
 def _section(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -200,4 +201,7 @@ def parse_config(config: Mapping[str, Any]) -> ConnectorConfig:
         requests_per_second=float(_bounded(config, "requests_per_second", "requests_per_second", 10, 0.1, 10)),
         max_concurrent_requests=int(_bounded(config, "max_concurrent_requests", "max_concurrent_requests", 6, 1, 16)),
         request_timeout_seconds=int(_bounded(config, "request_timeout_seconds", "request_timeout_seconds", 60, 1, 600)),
+        rate_limit_max_wait_minutes=int(
+            _bounded(config, "rate_limit_max_wait_minutes", "rate_limit_max_wait_minutes", 30, 0, 1440)
+        ),
     )

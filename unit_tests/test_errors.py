@@ -17,7 +17,8 @@ from source_customerio.errors import (
     NETWORK_MESSAGE,
     UNAUTHORIZED_MESSAGE,
     CustomerioErrorHandler,
-    RetryAfterBackoff,
+    CustomerioBackoff,
+    RetryLedger,
 )
 
 URL = "https://api.customer.io/v1/campaigns"
@@ -61,7 +62,7 @@ def handler(**kwargs) -> CustomerioErrorHandler:
 )
 @freeze_time("2026-11-01T00:00:00Z")
 def test_given_retry_after_when_backoff_time_then_header_is_honoured(headers, expected):
-    assert RetryAfterBackoff().backoff_time(response(429, headers=headers), attempt_count=1) == expected
+    assert CustomerioBackoff(RetryLedger(1800)).backoff_time(response(429, headers=headers), attempt_count=1) == expected
 
 
 @pytest.mark.parametrize(
@@ -72,13 +73,110 @@ def test_given_retry_after_when_backoff_time_then_header_is_honoured(headers, ex
         pytest.param({"Retry-After": "nan"}, id="not_a_number"),
     ],
 )
-@pytest.mark.parametrize("attempt, expected", [(1, 0.5), (2, 1.0), (4, 4.0), (7, 30.0)])
-def test_given_no_usable_retry_after_when_backoff_time_then_exponential_and_capped(headers, attempt, expected):
-    assert RetryAfterBackoff().backoff_time(response(429, headers=headers), attempt_count=attempt) == expected
+@pytest.mark.parametrize(
+    "jitter, waits",
+    [
+        pytest.param(1.0, [2, 4, 8, 16, 32, 60, 60, 60], id="most_jitter"),
+        pytest.param(0.0, [1, 2, 4, 8, 16, 30, 30, 30], id="least_jitter"),
+    ],
+)
+def test_given_429s_without_usable_retry_after_then_waits_double_capped_at_a_minute(headers, jitter, waits):
+    ledger = RetryLedger(3600)
+    backoff = CustomerioBackoff(ledger, "campaigns", jitter=lambda: jitter)
+    limited = response(429, headers=headers)
+
+    assert [backoff.rate_limit_wait(limited) for _ in waits] == waits
+    assert ledger.rate_limit_waited(limited.request) == sum(waits)
+
+
+def test_given_429_then_backoff_hands_the_cdk_the_wait_less_its_extra_second():
+    backoff = CustomerioBackoff(RetryLedger(3600), jitter=lambda: 1.0)
+    limited = response(429)
+    backoff.rate_limit_wait(limited)  # 2 s
+
+    assert backoff.backoff_time(limited, attempt_count=2) == 3.0  # a 4 s wait
+
+
+def test_given_each_429_wait_then_one_log_line_names_the_stream_and_the_budget(caplog):
+    backoff = CustomerioBackoff(RetryLedger(600), "newsletters", logger=logging.getLogger("test"), jitter=lambda: 1.0)
+    limited = response(429)
+
+    with caplog.at_level(logging.INFO, logger="test"):
+        backoff.rate_limit_wait(limited)
+        backoff.rate_limit_wait(limited)
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "Stream `newsletters`: Customer.io answered HTTP 429 (rate limit, shared by every client of the workspace); "
+        f"waiting {wait:.1f} s, {total} s of 600 s allowed for this request."
+        for wait, total in ((2, 2), (4, 6))
+    ]
+
+
+def test_given_wait_budget_spent_when_429_then_fail_names_stream_option_and_other_clients():
+    ledger = RetryLedger(10)
+    backoff = CustomerioBackoff(ledger, "messages", jitter=lambda: 1.0)
+    limited = response(429)
+    errors = handler(ledger=ledger, stream_name="messages")
+
+    actions = []
+    for _ in range(4):
+        resolution = errors.interpret_response(limited)
+        actions.append(resolution.response_action)
+        if resolution.response_action == ResponseAction.RATE_LIMITED:
+            backoff.rate_limit_wait(limited)
+
+    # waits of 2, 4, then the 4 s left: 10 s in all, and the fourth 429 ends the retries
+    assert actions == [ResponseAction.RATE_LIMITED] * 3 + [ResponseAction.FAIL]
+    assert ledger.rate_limit_waited(limited.request) == 10
+    assert resolution.failure_type == FailureType.transient_error
+    assert "stream `messages`" in resolution.error_message
+    assert "10 seconds of waiting" in resolution.error_message
+    assert "`rate_limit_max_wait_minutes`" in resolution.error_message
+    assert "another client" in resolution.error_message
+
+
+def test_given_zero_wait_budget_when_429_then_fail_at_once():
+    resolution = handler(ledger=RetryLedger(0)).interpret_response(response(429))
+
+    assert resolution.response_action == ResponseAction.FAIL
+
+
+def test_given_server_errors_then_retried_six_times_whatever_the_rate_limit_budget():
+    errors = handler(ledger=RetryLedger(3600))
+    failing = response(503)
+
+    actions = [errors.interpret_response(failing).response_action for _ in range(7)]
+
+    assert actions == [ResponseAction.RETRY] * 6 + [ResponseAction.FAIL]
+    assert errors.interpret_response(failing).error_message.endswith("Gave up after 8 attempts.")
+
+
+def test_given_an_answer_then_the_same_request_later_starts_with_a_fresh_budget():
+    ledger = RetryLedger(3600)
+    errors = handler(ledger=ledger)
+    failing = response(503)
+    for _ in range(6):
+        errors.interpret_response(failing)
+
+    errors.interpret_response(response(200))  # the same URL, answered
+
+    assert errors.interpret_response(failing).response_action == ResponseAction.RETRY
+
+
+def test_given_429s_between_server_errors_then_only_server_errors_count_against_six_retries():
+    errors = handler(ledger=RetryLedger(3600))
+    failing, limited = response(503), response(429)
+    limited.request = failing.request  # the same request, retried
+
+    for _ in range(20):
+        assert errors.interpret_response(limited).response_action == ResponseAction.RATE_LIMITED
+    actions = [errors.interpret_response(failing).response_action for _ in range(7)]
+
+    assert actions == [ResponseAction.RETRY] * 6 + [ResponseAction.FAIL]
 
 
 def test_given_network_exception_when_backoff_time_then_exponential():
-    assert RetryAfterBackoff().backoff_time(network_error(requests.ConnectionError), attempt_count=3) == 2.0
+    assert CustomerioBackoff(RetryLedger(1800)).backoff_time(network_error(requests.ConnectionError), attempt_count=3) == 2.0
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])

@@ -21,7 +21,7 @@ from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
 from source_customerio.config import ConnectorConfig, StateError
-from source_customerio.errors import CustomerioErrorHandler, RetryAfterBackoff, json_body
+from source_customerio.errors import CustomerioBackoff, CustomerioErrorHandler, RetryLedger, json_body
 from source_customerio.pagination import next_cursor, sent_cursor
 from source_customerio.prefetch import OrderedPrefetcher
 
@@ -79,6 +79,7 @@ class CustomerioStream(HttpStream, ABC):
         self._reading = threading.local()
         depth = context.config.max_concurrent_requests
         self._prefetcher = OrderedPrefetcher(depth) if depth > 1 else None
+        self.retry_ledger = RetryLedger(context.config.rate_limit_max_wait_minutes * 60)
         super().__init__(authenticator=context.authenticator, api_budget=context.budget)
 
     @property
@@ -102,10 +103,12 @@ class CustomerioStream(HttpStream, ABC):
             self.logger,
             ignore_missing_parent=self.ignore_missing_parent,
             retry_network_errors=self.context.retry_network_errors,
+            ledger=self.retry_ledger,
+            stream_name=self.name,
         )
 
-    def get_backoff_strategy(self) -> RetryAfterBackoff:
-        return RetryAfterBackoff()
+    def get_backoff_strategy(self) -> CustomerioBackoff:
+        return CustomerioBackoff(self.retry_ledger, stream_name=self.name, logger=self.logger)
 
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         return None
