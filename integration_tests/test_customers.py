@@ -91,16 +91,25 @@ def test_attribute_selection_keeps_only_the_listed_names(sandbox, export_sandbox
     assert {frozenset(r["attributes"]) for r in records} == {frozenset({"plan", "email"}), frozenset({"plan"})}
 
 
-def test_search_uses_batches_of_100_plus_one_call_per_email_only_person(sandbox):
+def test_search_hydrates_everyone_in_batches_of_100_by_cio_id(sandbox):
     sandbox.stats.reset()
     read_customers(customers_config(sandbox, "search"))
 
-    people, email_only = sandbox.workspace.knobs.people, 17
-    assert sandbox.stats.snapshot()["by_route"] == {
-        "customers": 1,
-        "customers/attributes": -(-(people - email_only) // 100),
-        "customers/{customer_id}/attributes": email_only,
-    }
+    people = sandbox.workspace.knobs.people
+    assert sandbox.stats.snapshot()["by_route"] == {"customers": 1, "customers/attributes": -(-people // 100)}
+    batches = [entry["path"] for entry in sandbox.stats.log if entry["path"].startswith("/v1/customers/attributes")]
+    assert batches and all(path == "/v1/customers/attributes?id_type=cio_id" for path in batches)
+
+
+def test_given_60_percent_email_only_people_when_search_then_exact_with_at_most_12_requests_per_1000(make_sandbox):
+    sandbox = make_sandbox(Knobs(people=3000, email_only_share=0.6))
+    config = customers_config(sandbox, "search")
+
+    _, records = read_customers(config)
+
+    assert sum(record.get("id") is None for record in records) == 1800
+    assert canonical(records) == canonical(expected_customers(sandbox.workspace, config))
+    assert sandbox.stats.snapshot()["requests"] <= 12 * 3
 
 
 def test_concurrent_search_emits_the_same_records_in_the_same_order_as_a_sequential_one(sandbox):

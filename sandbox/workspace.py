@@ -36,6 +36,7 @@ class Knobs:
     segments: int = 8
     newsletters: int = 230
     people: int = 300
+    email_only_share: float = 1 / 17  # people with no `id`, spread evenly (1/17: every 17th)
     messages: int = 3000  # deliveries over message_history_days before the default clock
     message_history_days: int = 730
     activities: int = 1500  # over the 30 days before the default clock
@@ -77,10 +78,12 @@ class Workspace:
 
     # -- people (identifiers only; attributes live with the customers resource) ------------
     def person_ids(self, index: int) -> Dict[str, Optional[str]]:
-        """Every 17th person has no `id` (email-only workspaces); every 23rd has no email."""
+        """`email_only_share` of the people have no `id` (email-identified workspaces); every 23rd has no email."""
+        share = self.knobs.email_only_share
+        email_only = int((index + 1) * share + 1e-9) > int(index * share + 1e-9)
         return {
             "email": None if index % 23 == 22 else f"person{index}@example.com",
-            "id": None if index % 17 == 16 else str(100000 + index),
+            "id": None if email_only else str(100000 + index),
             "cio_id": f"{0x3000000 + index:x}",
         }
 

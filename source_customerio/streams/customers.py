@@ -1,9 +1,9 @@
 """People, read by either of Customer.io's two ways (`customers.method`); same record shape.
 
 search: POST /v1/customers pages through the people the filter selects (1000 a page). Their
-attributes come from POST /v1/customers/attributes, 100 ids a request, one slice per batch so
-batches are read concurrently; people without an `id` come one by one from
-GET /v1/customers/{cio_id}/attributes?id_type=cio_id. About 11 requests per 1000 people.
+attributes come from POST /v1/customers/attributes?id_type=cio_id, 100 people a request whatever
+identifiers the workspace uses (every person has a cio_id), one slice per batch so batches are read
+concurrently. About 11 requests per 1000 people.
 
 export: POST /v1/exports/customers, poll GET /v1/exports/{id} until done, then
 GET /v1/exports/{id}/download gives a signed link (15 minutes) to a CSV file, fetched without
@@ -37,25 +37,20 @@ def audience(customers_filter: Optional[Mapping[str, Any]]) -> Mapping[str, Any]
 # -- search ---------------------------------------------------------------------------------------
 def attribute_slices(people: Iterable[Mapping[str, Any]], batch_size: int = BATCH_SIZE) -> Iterator[Dict[str, Any]]:
     """Slices for the people a search returned, lazily: `{"ids": [...]}` batches of up to
-    `batch_size` ids, and `{"cio_id": ...}` for each person without an id (the batch call takes ids only)."""
+    `batch_size` cio_ids (every person has one; many have no `id`)."""
     batch: List[str] = []
     for person in people:
-        if person.get("id"):
-            batch.append(str(person["id"]))
-            if len(batch) == batch_size:
-                yield {"ids": batch}
-                batch = []
-        else:
-            yield {"cio_id": person["cio_id"]}
+        batch.append(str(person["cio_id"]))
+        if len(batch) == batch_size:
+            yield {"ids": batch}
+            batch = []
     if batch:
         yield {"ids": batch}
 
 
 def customers_in(body: Mapping[str, Any]) -> List[Mapping[str, Any]]:
-    """The `customer` objects of a batch (`{"customers": [{"customer": {...}}]}`) or single answer."""
-    if "customers" in body:
-        return [item.get("customer", item) for item in body["customers"] or []]
-    return [body["customer"]] if body.get("customer") else []
+    """The `customer` objects of a batch answer (`{"customers": [{"customer": {...}}]}`)."""
+    return [item.get("customer", item) for item in body.get("customers") or []]
 
 
 def identifier(customer: Mapping[str, Any], name: str) -> Optional[str]:
@@ -65,8 +60,8 @@ def identifier(customer: Mapping[str, Any], name: str) -> Optional[str]:
 
 
 def left_out_ids(requested: Sequence[str], customers: Iterable[Mapping[str, Any]]) -> List[str]:
-    """The requested ids the batch answer does not contain (people deleted since the search)."""
-    returned = {identifier(customer, "id") for customer in customers}
+    """The requested cio_ids the batch answer does not contain (people deleted since the search)."""
+    returned = {identifier(customer, "cio_id") for customer in customers}
     return [person_id for person_id in requested if person_id not in returned]
 
 
@@ -104,31 +99,22 @@ class Customers(CustomerioStream):
 
 
 class CustomersBySearch(Customers):
-    # A person deleted between the search and the attribute call answers 404: skipped, and logged.
-    ignore_missing_parent = True
-
-    @property
-    def http_method(self) -> str:
-        return "POST" if "ids" in self.reading_slice else "GET"
+    http_method = "POST"
+    path_template = "customers/attributes"
 
     def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         # read_records, not read_only_records: page by page on this thread, and no schema needed.
         return attribute_slices(CustomerSearch(self.context).read_records(SyncMode.full_refresh, stream_slice={}))
 
-    def path(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> str:
-        return "customers/attributes" if "ids" in stream_slice else f"customers/{stream_slice['cio_id']}/attributes"
-
     def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Dict[str, Any]:
-        return {} if "ids" in stream_slice else {"id_type": "cio_id"}
+        return {"id_type": "cio_id"}
 
-    def request_body_json(
-        self, *, stream_state=None, stream_slice=None, next_page_token=None
-    ) -> Optional[Mapping[str, Any]]:
-        return {"ids": stream_slice["ids"]} if "ids" in stream_slice else None
+    def request_body_json(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Mapping[str, Any]:
+        return {"ids": stream_slice["ids"]}
 
     def extract_records(self, body: Mapping[str, Any]) -> List[Mapping[str, Any]]:
         customers = customers_in(body)
-        missing = left_out_ids(self.reading_slice.get("ids", ()), customers)
+        missing = left_out_ids(self.reading_slice["ids"], customers)
         if missing:
             self.logger.warning(
                 f"Customer.io left {len(missing)} of the {len(self.reading_slice['ids'])} requested ids out of its attributes answer "
