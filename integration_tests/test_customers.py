@@ -128,6 +128,7 @@ def test_export_download_carries_no_key_and_the_api_calls_do(export_sandbox):
     assert len(downloads) == 1 and downloads[0]["authorization"] is None and downloads[0]["status"] == 200
     assert export_sandbox.app_key not in downloads[0]["path"]
     assert [(e["method"], e["path"]) for e in api_calls] == [
+        ("GET", "/v1/exports"),
         ("POST", "/v1/exports/customers"),
         ("GET", "/v1/exports/4"),
         ("GET", "/v1/exports/4"),
@@ -155,16 +156,60 @@ def test_failed_export_is_a_clear_error(make_sandbox):
     )
 
 
-def test_expired_download_link_is_a_clear_error(make_sandbox):
+def test_expired_download_links_are_renewed_then_a_clear_error(make_sandbox, monkeypatch):
+    monkeypatch.setattr("source_customerio.streams.customers.FIRST_DOWNLOAD_RETRY_SECONDS", 0.01)
     server = make_sandbox(Knobs(export_pending_polls=0, export_link_seconds=0))
     output, records = read_customers(customers_config(server, "export"))
 
     assert records == []
     message = output.errors[0].trace.error.message
-    assert message.startswith("The export file's download link was refused (HTTP 403: <?xml")
-    assert "Request has expired" in message and message.endswith(
-        "Links expire 15 minutes after Customer.io issues them; run the sync again."
-    )
+    assert message.startswith("Downloading the customers export file failed 4 times, the last after 0 rows (HTTP 403:")
+    assert "Request has expired" in message
+    assert server.stats.snapshot()["by_route"]["exports/{export_id}/download"] == 4
+
+
+@pytest.mark.parametrize("status", [500, 0], ids=["500", "reset"])
+def test_given_create_fails_after_making_the_export_then_it_is_used_and_no_second_export_is_made(
+    make_sandbox, status
+):
+    server = make_sandbox(Knobs(export_pending_polls=0))
+    server.inject("/v1/exports/customers", status, after_handling=True)
+    config = customers_config(server, "export")
+
+    output, records = read_customers(config)
+
+    assert not output.errors
+    assert canonical(records) == canonical(expected_customers(server.workspace, config))
+    assert server.stats.snapshot()["by_route"]["exports/customers"] == 1
+    listed = requests.get(f"{server.url}/v1/exports", headers={"Authorization": f"Bearer {server.app_key}"}).json()
+    assert [export["id"] for export in listed["exports"]] == [1, 2, 3, 4]
+
+
+def test_given_create_fails_before_making_the_export_then_it_is_created_once_more(make_sandbox):
+    server = make_sandbox(Knobs(export_pending_polls=0))
+    server.inject("/v1/exports/customers", 503)
+    config = customers_config(server, "export")
+
+    output, records = read_customers(config)
+
+    assert not output.errors
+    assert canonical(records) == canonical(expected_customers(server.workspace, config))
+    assert server.stats.snapshot()["by_route"]["exports/customers"] == 2
+    listed = requests.get(f"{server.url}/v1/exports", headers={"Authorization": f"Bearer {server.app_key}"}).json()
+    assert [export["id"] for export in listed["exports"]] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("status", [502, 0], ids=["502", "reset"])
+def test_given_the_file_download_fails_once_then_every_person_exactly_once(make_sandbox, monkeypatch, status):
+    monkeypatch.setattr("source_customerio.streams.customers.FIRST_DOWNLOAD_RETRY_SECONDS", 0.01)
+    server = make_sandbox(Knobs(export_pending_polls=0))
+    server.inject("/export-files/", status)
+    config = customers_config(server, "export")
+
+    output, records = read_customers(config)
+
+    assert not output.errors
+    assert canonical(records) == canonical(expected_customers(server.workspace, config))
 
 
 def test_sandbox_refuses_more_than_100_ids_and_a_search_limit_above_1000(sandbox):

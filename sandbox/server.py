@@ -32,21 +32,30 @@ APP_KEY = "sandbox-app-key-0000"
 TRACK_KEY_PREFIX = "track-"
 
 
+HANGUP_STATUS = 0  # the status logged for a request that got no HTTP answer (reset or stall)
+
+
 @dataclass
 class Fault:
-    """Answer `times` requests whose path starts with `path_prefix` with `status` (or a reset)."""
+    """Answer `times` requests whose path starts with `path_prefix` with `status` (HANGUP_STATUS: a
+    reset). `after_handling`: the request takes effect first, as when an answer is lost on the way."""
 
     path_prefix: str
     status: int
     times: int
     headers: Dict[str, str] = field(default_factory=dict)
+    after_handling: bool = False
+
+    def fire(self) -> None:
+        if self.status == HANGUP_STATUS:
+            raise Hangup(0.0)
+        raise ApiError(self.status, f"injected fault {self.status}", self.headers)
 
 
 # 5xx answers; "reset": the connection is reset unanswered; "truncated": a 200 whose JSON body is
 # cut in half; "stall": no answer for `chaos_stall_seconds`, then a reset; "429_burst": this request
 # and its next `chaos_burst - 1` retries get 429.
 CHAOS_KINDS = ("500", "502", "503", "reset", "truncated", "stall", "429_burst")
-HANGUP_STATUS = 0  # the status logged for a request that got no HTTP answer (reset or stall)
 
 
 @dataclass
@@ -200,10 +209,18 @@ class Sandbox:
         return self.region_url("EU" if self.settings.region == "US" else "US")
 
     # -- knobs -------------------------------------------------------------------------------
-    def inject(self, path_prefix: str, status: int, times: int = 1, headers: Optional[Dict[str, str]] = None) -> None:
-        """Fail the next `times` requests under `path_prefix` (e.g. "/v1/campaigns") with `status`."""
+    def inject(
+        self,
+        path_prefix: str,
+        status: int,
+        times: int = 1,
+        headers: Optional[Dict[str, str]] = None,
+        after_handling: bool = False,
+    ) -> None:
+        """Fail the next `times` requests under `path_prefix` (e.g. "/v1/campaigns") with `status`
+        (HANGUP_STATUS: reset the connection); with `after_handling`, once the request took effect."""
         with self._fault_lock:
-            self.faults.append(Fault(path_prefix, status, times, dict(headers or {})))
+            self.faults.append(Fault(path_prefix, status, times, dict(headers or {}), after_handling))
 
     def _take_fault(self, path: str) -> Optional[Fault]:
         with self._fault_lock:
@@ -278,7 +295,10 @@ class Sandbox:
         if parts.path.startswith("/_sandbox/"):
             return self._control(parts.path, parse_qs(parts.query), body)
         found, params = match(method, parts.path)
-        if found is not None and found.public:
+        if found is not None and found.public:  # e.g. a signed export file: no key, but faults apply
+            fault = self._take_fault(parts.path)
+            if fault:
+                fault.fire()
             request = Request(
                 method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope
             )
@@ -306,8 +326,8 @@ class Sandbox:
             extra = {"Retry-After": str(self.settings.retry_after)} if self.settings.retry_after is not None else {}
             raise ApiError(429, "Your request is over the 10-per-second limit.", extra)
         fault = self._take_fault(parts.path)
-        if fault:
-            raise ApiError(fault.status, f"injected fault {fault.status}", fault.headers)
+        if fault and not fault.after_handling:
+            fault.fire()
         if found is None:
             raise ApiError(404, "not found")
         if found.scope in self.scoped_keys.get(key, set()):
@@ -316,6 +336,8 @@ class Sandbox:
             method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope
         )
         result = found.handler(self.workspace, request)
+        if fault:
+            fault.fire()
         response = result if isinstance(result, Response) else Response(200, result)
         return truncated(response) if chaos == "truncated" else response
 

@@ -51,6 +51,7 @@ MAX_THROTTLED_SHARE = 0.01
 MIN_RECORDS_PER_CPU_SECOND = 20_000
 MAX_PEAK_RSS_MB = 300
 MIN_SPEED_UP = 2.5
+MAX_SEARCH_REQUESTS_PER_THOUSAND = 12  # issue 10: customers search, whatever identifiers people have
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Scenario:
     """One sandbox process (workspace sizes, rate limit, latency) and the streams synced against it."""
 
     title: str
-    knobs: Mapping[str, int]
+    knobs: Mapping[str, float]
     streams: Sequence[str]
     rate_limit: Optional[float] = API_RATE_LIMIT
     latency_ms: float = 0
@@ -79,6 +80,13 @@ SYNC_CONFIG = {
 # cursors, so latency, not the budget, bounds it.
 MODES: Dict[str, Dict[str, Any]] = {
     "quick": {
+        "customers_search": Scenario(
+            "Customers search: 100,000 people, 60% email-only, no rate limit (projected to 10 req/s)",
+            {"people": 100_000, "email_only_share": 0.6},
+            ("customers",),
+            rate_limit=None,
+            config={"customers": {"method": "search"}},
+        ),
         "rate_floor": Scenario(
             "Rate floor: 10 req/s, 150 ms latency",
             {
@@ -110,6 +118,13 @@ MODES: Dict[str, Dict[str, Any]] = {
         ),
     },
     "full": {
+        "customers_search": Scenario(
+            "Customers search: 1,000,000 people, 60% email-only, no rate limit (projected to 10 req/s)",
+            {"people": 1_000_000, "email_only_share": 0.6},
+            ("customers",),
+            rate_limit=None,
+            config={"customers": {"method": "search"}},
+        ),
         "rate_floor": Scenario(
             "Rate floor: 10 req/s, 150 ms latency",
             {
@@ -508,6 +523,29 @@ def memory(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
     return f"## Memory: peak RSS of the connector\n\n{knobs}\n\n{table(runs)}", targets
 
 
+def customers_search(bench: Bench, scenario: Scenario) -> Report:
+    """Requests per 1000 people, measured without a rate limit and projected to the API's 10 req/s."""
+    runs = []
+    with SandboxProcess(scenario) as sandbox:
+        for baseline in (False, True) if bench.baseline else (False,):
+            runs.append(bench.sync(sandbox, "customers", "search", baseline=baseline))
+    targets, lines = [], []
+    for run in runs:
+        per_thousand = run.requests / run.records * 1000
+        minutes_per_million = per_thousand * 1000 / API_RATE_LIMIT / 60
+        lines.append(
+            f"- {'baseline' if run.baseline else 'this revision'}: {run.requests:,} requests for {run.records:,} people, "
+            f"{per_thousand:.1f} per 1000 people; at 10 req/s {run.requests / API_RATE_LIMIT / 60:.1f} min for this "
+            f"workspace, {minutes_per_million:.0f} min per million people"
+        )
+        if not run.baseline:
+            targets.append(
+                f"- customers search: {per_thousand:.1f} requests per 1000 people, 60% email-only (target ≤ "
+                f"{MAX_SEARCH_REQUESTS_PER_THOUSAND}): {verdict(per_thousand <= MAX_SEARCH_REQUESTS_PER_THOUSAND)}"
+            )
+    return f"{section(scenario, runs)}\n\n" + "\n".join(lines), targets
+
+
 def section(scenario: Scenario, runs: Sequence[Measurement]) -> str:
     return f"## {scenario.title}\n\n{knobs_line(scenario)}\n\n{table(runs)}"
 
@@ -517,7 +555,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller workspaces, about 1–2 minutes")
     parser.add_argument(
         "--only",
-        choices=("rate_floor", "speed_up", "cpu", "memory"),
+        choices=("customers_search", "rate_floor", "speed_up", "cpu", "memory"),
         action="append",
         help="run only these scenarios (repeatable)",
     )
@@ -530,7 +568,7 @@ def main() -> None:
     options = parser.parse_args()
     mode = "quick" if options.quick else "full"
     plan = MODES[mode]
-    chosen = options.only or ["rate_floor", "speed_up", "cpu", "memory"]
+    chosen = options.only or ["customers_search", "rate_floor", "speed_up", "cpu", "memory"]
     started = datetime.datetime.now(datetime.timezone.utc)
     sections: List[str] = []
     targets: List[str] = []
@@ -539,6 +577,7 @@ def main() -> None:
         bench = Bench(Path(tmp), options.baseline)
         facts = machine_facts(bench.start_up_seconds())
         for name, run_scenario in (
+            ("customers_search", customers_search),
             ("rate_floor", rate_floor),
             ("speed_up", speed_up),
             ("cpu", cpu),

@@ -201,6 +201,18 @@ class CustomerioErrorHandler(HttpStatusErrorHandler):
         return super().interpret_response(response_or_exception)
 
 
+class NoBlindRetryErrorHandler(CustomerioErrorHandler):
+    """For a request that must not take effect twice (creating an export): a failure after which it
+    may have taken effect (5xx, a reset, a timeout, a cut-off body) fails at once instead of being
+    resent, so the caller can look for its effect first. 429s, answered before acting, are waited out."""
+
+    def interpret_response(self, response_or_exception=None) -> ErrorResolution:
+        resolution = super().interpret_response(response_or_exception)
+        if resolution.response_action == ResponseAction.RETRY:
+            return ErrorResolution(ResponseAction.FAIL, FailureType.transient_error, resolution.error_message)
+        return resolution
+
+
 def unreachable_message(error: requests.RequestException) -> str:
     """One sentence for a request that got no answer; names the host, never the headers (the key)."""
     host = urlsplit(error.request.url).netloc if error.request is not None else "the configured address"

@@ -10,7 +10,6 @@ import io
 import itertools
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-IDENTIFIER_COLUMNS = ("cio_id", "id", "email")
 GZIP_MAGIC = b"\x1f\x8b"
 TEXT_BUFFER_BYTES = 1 << 20
 
@@ -90,7 +89,7 @@ def read_customers_csv(text: Iterable[str], names: Sequence[str]) -> Iterator[Di
     if header is None:
         raise ExportFileError("the export file is empty: it has no header row")
     if "cio_id" not in header:
-        raise ExportFileError(f"the export file has no cio_id column (its columns: {', '.join(header[:20])})")
+        raise ExportFileError(f"it has no cio_id column; the columns seen: {', '.join(header[:50]) or 'none'}")
     for row in rows:
         if not row:  # a blank line
             continue

@@ -85,7 +85,7 @@ def test_header_only_file_has_no_records():
     "data, message",
     [
         (b"", "the export file is empty: it has no header row"),
-        (b"id,email\n1,a@example.com\n", "the export file has no cio_id column (its columns: id, email)"),
+        (b"id,email\n1,a@example.com\n", "it has no cio_id column; the columns seen: id, email"),
         (b"cio_id,plan\na1,pro,extra\n", "line 2 of the export file has 3 cells, the header has 2"),
     ],
     ids=["empty", "no-cio_id", "ragged-row"],

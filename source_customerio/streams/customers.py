@@ -5,9 +5,11 @@ attributes come from POST /v1/customers/attributes?id_type=cio_id, 100 people a 
 identifiers the workspace uses (every person has a cio_id), one slice per batch so batches are read
 concurrently. About 11 requests per 1000 people.
 
-export: POST /v1/exports/customers, poll GET /v1/exports/{id} until done, then
+export: POST /v1/exports/customers (never sent blindly twice: after a failed create the export list
+is checked for the export it may have made), poll GET /v1/exports/{id} until done, then
 GET /v1/exports/{id}/download gives a signed link (15 minutes) to a CSV file, fetched without
-the key and read row by row.
+the key and read row by row; a download cut off is fetched again from a fresh link, skipping the
+rows already emitted.
 """
 
 import time
@@ -15,7 +17,10 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 import requests
 from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_customerio.errors import NoBlindRetryErrorHandler, RetryLedger, json_body
 
 from source_customerio.export_file import ExportFileError, open_text, read_customers_csv, select_attributes
 from source_customerio.streams.base import CursorPaginatedStream, CustomerioStream, StreamContext
@@ -27,6 +32,9 @@ MAX_POLL_SECONDS = 30.0
 DOWNLOAD_CHUNK_BYTES = 1 << 16
 PROGRESS_EVERY_ROWS = 100_000
 LEFT_OUT_SAMPLE = 5
+EXPORT_CREATE_ATTEMPTS = 3
+DOWNLOAD_ATTEMPTS = 4
+FIRST_DOWNLOAD_RETRY_SECONDS = 2.0
 
 
 def audience(customers_filter: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
@@ -174,10 +182,29 @@ def wait_for_export(
         sleep(delay)
 
 
+class DownloadCutOff(Exception):
+    """The export file could not be fetched or was cut off; a fresh link may succeed."""
+
+
+def newest_export_id(exports: Iterable[Mapping[str, Any]]) -> int:
+    return max((int(export.get("id") or 0) for export in exports), default=0)
+
+
+def export_made_since(exports: Iterable[Mapping[str, Any]], newest_before: int) -> Optional[Mapping[str, Any]]:
+    """The first customers export listed after `newest_before` that has not failed: the one a create
+    whose answer was lost made."""
+    made = [
+        export
+        for export in exports
+        if export.get("type") == "customers" and int(export.get("id") or 0) > newest_before and not export.get("failed")
+    ]
+    return min(made, key=lambda export: int(export["id"])) if made else None
+
+
 def download_customers(
     url: str, names: Sequence[str], timeout: float, progress: Callable[[int], None]
 ) -> Iterator[Dict[str, Any]]:
-    """Customer records from a signed export link, streamed.
+    """Customer records from a signed export link, streamed; DownloadCutOff when the transfer fails.
 
     A plain session: the signed link authenticates itself, and the App API key must never go
     anywhere but the API (storage refuses a request carrying a second credential anyway).
@@ -186,22 +213,49 @@ def download_customers(
     try:
         with requests.Session() as session, session.get(url, stream=True, timeout=timeout) as response:
             if response.status_code != 200:
-                raise export_error(
-                    f"The export file's download link was refused (HTTP {response.status_code}: {response.text[:200]}). "
-                    "Links expire 15 minutes after Customer.io issues them; run the sync again.",
-                    FailureType.transient_error,
-                )
+                raise DownloadCutOff(f"HTTP {response.status_code}: {response.text[:200]}")
             for record in read_customers_csv(open_text(response.iter_content(DOWNLOAD_CHUNK_BYTES)), names):
                 yield record
                 rows += 1
                 if rows % PROGRESS_EVERY_ROWS == 0:
                     progress(rows)
-    except (requests.RequestException, OSError, EOFError, ExportFileError) as error:
-        raise export_error(
-            f"Reading the customers export file failed after {rows} rows ({error}). Run the sync again.",
-            FailureType.transient_error,
-        ) from error
+    except (requests.RequestException, OSError, EOFError) as error:
+        raise DownloadCutOff(f"{type(error).__name__}: {error}") from error
+    except ExportFileError as error:
+        raise export_error(f"Customer.io's customers export file cannot be read: {error}.") from error
     progress(rows)
+
+
+def download_with_retries(
+    links: Iterator[str],
+    download: Callable[[str], Iterator[Dict[str, Any]]],
+    log: Callable[[str], None],
+    attempts: int = DOWNLOAD_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Dict[str, Any]]:
+    """Every record of the export file once: a transfer cut off is started again from the next link
+    (links expire), and the rows already emitted are skipped (the file of an export does not change)."""
+    emitted = 0
+    for attempt in range(1, attempts + 1):
+        try:
+            for row, record in enumerate(download(next(links))):
+                if row >= emitted:
+                    yield record
+                    emitted += 1
+            return
+        except DownloadCutOff as error:
+            if attempt == attempts:
+                raise export_error(
+                    f"Downloading the customers export file failed {attempts} times, the last after {emitted} rows "
+                    f"({error}). Run the sync again.",
+                    FailureType.transient_error,
+                ) from error
+            wait = FIRST_DOWNLOAD_RETRY_SECONDS * 2 ** (attempt - 1)
+            log(
+                f"Downloading the customers export file failed after {emitted} rows ({error}); fetching it again "
+                f"in {wait:g} s from a fresh link (attempt {attempt + 1} of {attempts}), skipping the rows already read."
+            )
+            sleep(wait)
 
 
 class CustomersByExport(Customers):
@@ -209,12 +263,34 @@ class CustomersByExport(Customers):
 
     path_template = "exports/{export_id}/download"
 
+    def __init__(self, context: StreamContext):
+        super().__init__(context)
+        self._api = self.api_client(self.get_error_handler())
+        self._api_without_blind_retries = self.api_client(
+            NoBlindRetryErrorHandler(
+                self.logger,
+                ledger=RetryLedger(self.retry_ledger.max_rate_limit_wait_seconds),
+                stream_name=self.name,
+            )
+        )
+
+    def api_client(self, error_handler) -> HttpClient:
+        """A client for the calls around the export, with the stream's key, rate budget and backoff."""
+        return HttpClient(
+            name=self.name,
+            logger=self.logger,
+            error_handler=error_handler,
+            api_budget=self.context.budget,
+            authenticator=self.context.authenticator,
+            backoff_strategy=self.get_backoff_strategy(),
+        )
+
     def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         config = self.context.config
         body: Dict[str, Any] = {"filters": audience(config.customers_filter)}
         if config.customers_attributes:
             body["attributes"] = list(config.customers_attributes)
-        export_id = self._call("POST", "exports/customers", body)["export"]["id"]
+        export_id = self.create_export(body)
         self.logger.info(
             f"Customer.io customers export {export_id} created; waiting for it (at most {config.export_timeout_minutes} minutes)."
         )
@@ -223,24 +299,58 @@ class CustomersByExport(Customers):
         )
         yield {"export_id": export_id, "total": export.get("total")}
 
+    def create_export(self, body: Mapping[str, Any]) -> int:
+        """POST /v1/exports/customers, never blindly twice: a create that failed may still have made the
+        export, so before trying again the export list is checked for one made since."""
+        newest_before = newest_export_id(self._call("GET", "exports")["exports"])
+        for attempt in range(1, EXPORT_CREATE_ATTEMPTS + 1):
+            try:
+                return self._call("POST", "exports/customers", body, self._api_without_blind_retries)["export"]["id"]
+            except AirbyteTracedException as failure:
+                if failure.failure_type != FailureType.transient_error or attempt == EXPORT_CREATE_ATTEMPTS:
+                    raise
+                made = export_made_since(self._call("GET", "exports")["exports"], newest_before)
+                if made is not None:
+                    self.logger.info(
+                        f"Creating the customers export failed ({failure.message}), but Customer.io lists export "
+                        f"{made['id']} made since; using it rather than making another."
+                    )
+                    return int(made["id"])
+                self.logger.info(
+                    f"Creating the customers export failed ({failure.message}) and Customer.io lists no export made "
+                    f"since; creating it again (attempt {attempt + 1} of {EXPORT_CREATE_ATTEMPTS})."
+                )
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
     def parse_response(
         self, response: requests.Response, *, stream_state=None, stream_slice=None, **kwargs
     ) -> Iterable[Mapping[str, Any]]:
         export_id, total = stream_slice["export_id"], stream_slice["total"]
+        config = self.context.config
 
         def progress(rows: int) -> None:
             of_total = f" of {total}" if total else ""
             self.logger.info(f"Customer.io customers export {export_id}: {rows}{of_total} rows read.")
 
-        config = self.context.config
-        yield from download_customers(
-            response.json()["url"], config.customers_attributes, config.request_timeout_seconds, progress
+        def links() -> Iterator[str]:
+            yield json_body(response)["url"]
+            while True:  # a link lives 15 minutes: each new attempt asks for a fresh one
+                yield self._call("GET", f"exports/{export_id}/download")["url"]
+
+        yield from download_with_retries(
+            links(),
+            lambda url: download_customers(url, config.customers_attributes, config.request_timeout_seconds, progress),
+            self.logger.info,
         )
 
-    def _call(self, method: str, path: str, body: Optional[Mapping[str, Any]] = None) -> Mapping[str, Any]:
-        """One API call through the stream's client: the key, the error table, the rate budget."""
-        _, response = self._http_client.send_request(method, f"{self.url_base}{path}", self.request_kwargs(), json=body)
-        return response.json()
+    def _call(
+        self, method: str, path: str, body: Optional[Mapping[str, Any]] = None, client: Optional[HttpClient] = None
+    ) -> Mapping[str, Any]:
+        """One API call with the stream's key, error table and rate budget."""
+        _, response = (client or self._api).send_request(
+            method, f"{self.url_base}{path}", request_kwargs=self.request_kwargs(), json=body
+        )
+        return json_body(response)
 
 
 CUSTOMER_METHODS = {"search": CustomersBySearch, "export": CustomersByExport}

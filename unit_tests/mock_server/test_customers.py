@@ -204,6 +204,7 @@ def export_answer(status: str, total: int = 0) -> HttpResponse:
 
 
 def given_export(http_mocker: HttpMocker, create_body: Mapping[str, Any], statuses: List[str]) -> None:
+    http_mocker.get(api_request("exports"), json_response({"exports": [{"id": 3, "type": "customers"}]}))
     http_mocker.post(api_request("exports/customers", body=create_body), export_answer("pending"))
     http_mocker.get(
         api_request(f"exports/{EXPORT_ID}"),
@@ -211,9 +212,11 @@ def given_export(http_mocker: HttpMocker, create_body: Mapping[str, Any], status
     )
 
 
-def given_download(http_mocker: HttpMocker, file_answer: HttpResponse) -> None:
-    http_mocker.get(api_request(f"exports/{EXPORT_ID}/download"), json_response({"url": SIGNED_URL}))
-    http_mocker.get(HttpRequest(SIGNED_URL), file_answer)
+def given_download(http_mocker: HttpMocker, *file_answers: HttpResponse) -> None:
+    """One signed link per attempt (a retry asks for a fresh one), and the file's answer to each."""
+    links = [json_response({"url": SIGNED_URL}) for _ in file_answers]
+    http_mocker.get(api_request(f"exports/{EXPORT_ID}/download"), links if len(links) > 1 else links[0])
+    http_mocker.get(HttpRequest(SIGNED_URL), list(file_answers) if len(file_answers) > 1 else file_answers[0])
 
 
 EXPORT_CSV = "cio_id,id,email,plan\nc1,1,p1@example.com,pro\nc2,,p2@example.com,\n"
@@ -246,6 +249,7 @@ class ExportTest(TestCase):
         assert not any(SIGNED_URL in message for message in logs)  # the link is a credential while it lives
         api, key = f"{REGION_HOSTS['US']}/v1/exports", f"Bearer {API_KEY}"
         assert [(request.method, request.url, request.headers.get("Authorization")) for request in sent] == [
+            ("GET", api, key),
             ("POST", f"{api}/customers", key),
             ("GET", f"{api}/{EXPORT_ID}", key),
             ("GET", f"{api}/{EXPORT_ID}", key),
@@ -278,32 +282,84 @@ class ExportTest(TestCase):
         )
 
     @HttpMocker()
-    def test_given_the_link_is_refused_when_read_then_a_clear_error(self, http_mocker: HttpMocker) -> None:
+    def test_given_the_link_is_always_refused_when_read_then_four_fresh_links_then_a_clear_error(
+        self, http_mocker: HttpMocker
+    ) -> None:
         given_export(http_mocker, {"filters": EVERYONE}, ["done"])
-        given_download(
-            http_mocker,
-            HttpResponse("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403),
-        )
+        expired = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+        given_download(http_mocker, *[HttpResponse(expired, 403) for _ in range(4)])
 
-        output = read_stream(STREAM, config(method="export"), expecting_exception=True)
+        with patch("source_customerio.streams.customers.FIRST_DOWNLOAD_RETRY_SECONDS", 0.01):
+            output = read_stream(STREAM, config(method="export"), expecting_exception=True)
 
         assert first_error(output) == (
-            "The export file's download link was refused (HTTP 403: <Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>). "
-            "Links expire 15 minutes after Customer.io issues them; run the sync again.",
+            f"Downloading the customers export file failed 4 times, the last after 0 rows (HTTP 403: {expired}). "
+            "Run the sync again.",
             FailureType.transient_error,
         )
 
     @HttpMocker()
-    def test_given_a_cut_off_gzip_file_when_read_then_a_clear_error_after_the_rows_read(
+    def test_given_a_download_cut_off_then_a_500_when_read_then_fetched_again_and_every_row_once(
         self, http_mocker: HttpMocker
     ) -> None:
         given_export(http_mocker, {"filters": EVERYONE}, ["done"])
-        given_download(http_mocker, HttpResponse(gzip.compress(EXPORT_CSV.encode())[:-10], 200))
+        whole = gzip.compress(EXPORT_CSV.encode())
+        given_download(
+            http_mocker, HttpResponse(whole[:-10], 200), HttpResponse("oops", 500), HttpResponse(whole, 200)
+        )
+
+        with patch("source_customerio.streams.customers.FIRST_DOWNLOAD_RETRY_SECONDS", 0.01):
+            output = read_stream(STREAM, config(method="export"))
+
+        assert cio_ids(output) == ["c1", "c2"] and not output.errors
+        retries = [log.log.message for log in output.logs if log.log.message.startswith("Downloading the customers")]
+        assert len(retries) == 2 and "attempt 2 of 4" in retries[0] and "attempt 3 of 4" in retries[1]
+
+    @HttpMocker()
+    def test_given_a_file_without_cio_id_when_read_then_an_error_listing_the_columns(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        given_export(http_mocker, {"filters": EVERYONE}, ["done"])
+        given_download(http_mocker, HttpResponse("id,email,plan\n1,p1@example.com,pro\n", 200))
 
         output = read_stream(STREAM, config(method="export"), expecting_exception=True)
 
-        message, failure_type = first_error(output)
-        assert message.startswith("Reading the customers export file failed after ") and message.endswith(
-            "Run the sync again."
+        assert first_error(output) == (
+            "Customer.io's customers export file cannot be read: it has no cio_id column; the columns seen: id, email, plan.",
+            FailureType.system_error,
         )
-        assert failure_type == FailureType.transient_error
+
+    @HttpMocker()
+    def test_given_create_answers_500_when_read_then_not_resent_before_the_list_shows_no_new_export(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        listed = [{"id": 3, "type": "customers"}]
+        http_mocker.get(api_request("exports"), [json_response({"exports": listed})] * 2)
+        http_mocker.post(
+            api_request("exports/customers", body={"filters": EVERYONE}),
+            [error_response(500), export_answer("pending")],
+        )
+        http_mocker.get(api_request(f"exports/{EXPORT_ID}"), export_answer("done", 2))
+        given_download(http_mocker, HttpResponse(gzip.compress(EXPORT_CSV.encode()), 200))
+
+        output = read_stream(STREAM, config(method="export"))
+
+        assert cio_ids(output) == ["c1", "c2"]
+
+    @HttpMocker()
+    def test_given_create_answers_500_after_making_the_export_when_read_then_that_export_is_used(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        made = {"id": EXPORT_ID, "type": "customers", "failed": False}
+        http_mocker.get(
+            api_request("exports"),
+            [json_response({"exports": [{"id": 3, "type": "customers"}]}), json_response({"exports": [made]})],
+        )
+        http_mocker.post(api_request("exports/customers", body={"filters": EVERYONE}), error_response(500))
+        http_mocker.get(api_request(f"exports/{EXPORT_ID}"), export_answer("done", 2))
+        given_download(http_mocker, HttpResponse(gzip.compress(EXPORT_CSV.encode()), 200))
+
+        output = read_stream(STREAM, config(method="export"))
+
+        assert cio_ids(output) == ["c1", "c2"]
+        assert any(f"Customer.io lists export {EXPORT_ID} made since" in log.log.message for log in output.logs)
