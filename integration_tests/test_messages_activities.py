@@ -10,7 +10,7 @@ from airbyte_cdk.models import SyncMode, Type
 from sandbox.resources import activities as sandbox_activities
 from sandbox.resources import messages as sandbox_messages
 from sandbox.testing import canonical, discovered_streams, read_streams, records_by_stream, sandbox_config
-from sandbox.workspace import DAY
+from sandbox.workspace import DAY, Knobs
 from source_customerio.streams.activities import LATE_MARGIN_SECONDS
 
 HOUR = 3600
@@ -270,3 +270,31 @@ def test_given_activities_sync_killed_after_first_type_when_resumed_then_nothing
     assert canonical(got.values()) == canonical(
         sandbox_activities.expected_streams(sandbox.workspace, config)["activities_all"]
     )
+
+
+@pytest.mark.parametrize("deleted_meaning", ["adds", "only"])
+@pytest.mark.parametrize("order", ["newest_first", "oldest_first"])
+def test_given_either_order_and_either_meaning_of_deleted_then_exact_and_the_next_sync_catches_every_new_activity(
+    make_sandbox, connector_clock_is_sandbox_clock, order, deleted_meaning
+):
+    server = make_sandbox(Knobs(activities_order=order, activities_deleted=deleted_meaning))
+    ws = server.workspace
+    connector_clock_is_sandbox_clock.append(ws)
+    config = sandbox_config(server, activities={"types": ["event", "page"], "include_deleted": True})
+
+    first = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental)
+    first_ids = [record["id"] for record in records_by_stream(first)["activities_all"]]
+    assert canonical(records_by_stream(first)["activities_all"]) == canonical(
+        sandbox_activities.expected_streams(ws, config)["activities_all"]
+    )
+    ws.advance(2 * DAY)
+    second = read_streams(
+        config, ["activities_all"], sync_mode=SyncMode.incremental, state=[first.state_messages[-1].state]
+    )
+    second_ids = [record["id"] for record in records_by_stream(second)["activities_all"]]
+
+    assert not first.errors and not second.errors
+    everything_now = {record["id"] for record in sandbox_activities.expected_streams(ws, config)["activities_all"]}
+    new = everything_now - set(first_ids)
+    assert new and new <= set(second_ids)
+    assert len(first_ids) == len(set(first_ids)) and len(second_ids) == len(set(second_ids))

@@ -171,3 +171,28 @@ def test_sandbox_enforces_the_documented_metrics_params(sandbox, path, params, s
     )
 
     assert response.status_code == status, response.text
+
+
+def test_given_a_saved_period_older_than_version_1_reaches_then_a_warning_names_the_stream_and_the_periods(
+    small_sandbox,
+):
+    ws = small_sandbox.workspace
+    old = sandbox_metrics.last_periods(ws, 100, "days", sandbox_metrics.EST)[0]  # 100 days back; version 1 answers 45
+    state = [
+        message.state
+        for message in read_streams(sandbox_config(small_sandbox), ["newsletter_metrics"], SyncMode.incremental)
+        .state_messages[-1:]
+    ]
+    state[0].stream.stream_state.period_start = old
+
+    output = read_streams(sandbox_config(small_sandbox), ["newsletter_metrics"], SyncMode.incremental, state=state)
+
+    warnings = [
+        message.log.message
+        for message in output.logs
+        if message.log.message.startswith("Stream `newsletter_metrics`: Customer.io's version 1")
+    ]
+    assert len(warnings) == 1
+    warning = warnings[0]
+    assert "answers only the last 45 days" in warning and "the saved state moves past them" in warning
+    assert final_state(output)["period_start"] > old

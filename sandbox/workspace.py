@@ -40,6 +40,10 @@ class Knobs:
     messages: int = 3000  # deliveries over message_history_days before the default clock
     message_history_days: int = 730
     activities: int = 1500  # over the 30 days before the default clock
+    # The reference documents neither the order of GET /v1/activities nor whether deleted=true adds
+    # deleted people's activities or returns only theirs: the sandbox can serve each reading.
+    activities_order: str = "newest_first"  # or "oldest_first"
+    activities_deleted: str = "adds"  # deleted=true: "adds" deleted people's activities, or "only" theirs
     export_pending_polls: int = 2  # status polls a customers export answers "pending" before it settles
     export_final_status: str = "done"  # what it settles to: done or failed
     export_link_seconds: int = 900  # lifetime of a signed download link

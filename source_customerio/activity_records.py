@@ -83,8 +83,34 @@ def learned_columns(records: Iterable[Mapping[str, Any]]) -> Dict[str, Dict[str,
     return {column: {"type": ["null", *sorted(kinds)]} if kinds else {} for column, kinds in seen.items()}
 
 
+class PageOrder:
+    """What the timestamps of a series' pages, in the order they came, show about its order. The
+    reference does not document the order of GET /v1/activities, so paging may stop early only once
+    the series has shown itself newest first: some timestamp went down and none went up."""
+
+    def __init__(self) -> None:
+        self._last: Optional[int] = None
+        self._went_down = False
+        self._went_up = False
+
+    def observe(self, records: Iterable[Mapping[str, Any]], cursor_field: str = "timestamp") -> None:
+        for record in records:
+            stamp = record.get(cursor_field)
+            if not isinstance(stamp, int):
+                continue
+            if self._last is not None:
+                self._went_down |= stamp < self._last
+                self._went_up |= stamp > self._last
+            self._last = stamp
+
+    @property
+    def newest_first(self) -> bool:
+        return self._went_down and not self._went_up
+
+
 def page_is_older(records: Iterable[Mapping[str, Any]], bound: Optional[int], cursor_field: str = "timestamp") -> bool:
-    """True when every record of a non-empty page is older than `bound`: newest-first paging can stop."""
+    """True when every record of a non-empty page is older than `bound` (in a newest-first series:
+    every later page is too)."""
     if bound is None:
         return False
     stamps = [record.get(cursor_field) for record in records]

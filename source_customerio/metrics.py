@@ -12,7 +12,7 @@ Sunday, months on the 1st", so version 2 is asked for the same zone and the stre
 """
 
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Tuple
@@ -114,11 +114,22 @@ class MetricsApi:
         steps = period.count(since, period.floor(now)) + 1
         return {"period": period.unit, "steps": min(max(steps, 2), V1_MAX_STEPS[period.unit])}
 
+    def unread(self, period: Period, since: int, first_answered: int) -> Optional[Tuple[int, int]]:
+        """The first and last period starts from `since` that an answer starting at `first_answered`
+        leaves out (version 1 answers only its last `steps` periods), or None."""
+        if first_answered <= period.floor(since):
+            return None
+        return period.floor(since), period.shift(first_answered, -1)
+
     def first_period(self, period: Period, since: int, answered: int, length: int) -> int:
         """The start of the oldest period of an array of `length` values answered at `answered`."""
         if self.version == 2:
             return period.floor(since)
         return period.shift(period.floor(answered), -(length - 1))
+
+
+def iso_date(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 VERSION_1 = MetricsApi(1)

@@ -241,3 +241,13 @@ def test_within_keeps_rows_from_the_window_start_to_the_current_period():
     rows = [{"period_start": start} for start in (1, 2, 3, 4)]
 
     assert within(rows, 2, 3) == [{"period_start": 2}, {"period_start": 3}]
+
+
+def test_given_version_1_answer_starting_after_since_then_the_periods_between_are_unread():
+    days = Period("days")
+    since = days.floor(1790000000)
+    first_answered = days.shift(since, 10)
+
+    assert VERSION_1.unread(days, since, first_answered) == (since, days.shift(since, 9))
+    assert VERSION_1.unread(days, since, since) is None
+    assert VERSION_2.unread(days, since, VERSION_2.first_period(days, since, 1793491200, 40)) is None

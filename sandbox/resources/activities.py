@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from sandbox.api import Request, decode_cursor, encode_cursor, page_limit, route
 from sandbox.resources.messages import config_start_date
-from sandbox.resources.timeline import Selection, Timeline, newest_first_page
+from sandbox.resources.timeline import Selection, Timeline, newest_first_page, oldest_first_page
 from sandbox.workspace import DAY, DEFAULT_NOW, TOPICS, Workspace
 
 RETENTION = 30 * DAY
@@ -46,12 +46,12 @@ def of_deleted_person(index: int) -> bool:
     return (index // len(TYPE_CYCLE)) % DELETED_ROUND == DELETED_ROUND - 1
 
 
-def selection(activity_type: Optional[str], include_deleted: bool) -> Selection:
+def selection(activity_type: Optional[str], include_deleted: bool, only_deleted: bool = False) -> Selection:
     return Selection.where(
         PERIOD,
         lambda r: (
             (activity_type is None or TYPE_CYCLE[r % len(TYPE_CYCLE)] == activity_type)
-            and (include_deleted or not of_deleted_person(r))
+            and (of_deleted_person(r) if only_deleted else include_deleted or not of_deleted_person(r))
         ),
     )
 
@@ -138,12 +138,16 @@ def visible_range(ws: Workspace, since: Optional[int] = None):
 def list_activities(ws: Workspace, request: Request):
     limit = page_limit(request, 10, 100)
     lo, hi = visible_range(ws)
-    upper = decode_cursor("activities", request.arg("start")) or None
-    chosen = selection(request.arg("type"), request.bool_arg("deleted"))
-    page, next_upper = newest_first_page(chosen, lo, hi, upper, limit)
+    deleted = request.bool_arg("deleted")
+    chosen = selection(request.arg("type"), deleted, only_deleted=deleted and ws.knobs.activities_deleted == "only")
+    bound = decode_cursor("activities", request.arg("start")) or None
+    if ws.knobs.activities_order == "oldest_first":
+        page, next_bound = oldest_first_page(chosen, lo, hi, bound, limit)
+    else:
+        page, next_bound = newest_first_page(chosen, lo, hi, bound, limit)
     return {
         "activities": [activity(ws, index) for index in page],
-        "next": encode_cursor("activities", next_upper) if next_upper else "",
+        "next": encode_cursor("activities", next_bound) if next_bound else "",
     }
 
 

@@ -54,6 +54,19 @@ class Selection:
         return [self.index(rank) for rank in range(self.rank(lo), self.rank(hi))]
 
 
+def oldest_first_page(
+    selection: Selection, lo: int, hi: int, lower: Optional[int], limit: int
+) -> Tuple[Sequence[int], Optional[int]]:
+    """One page of the selected indexes in [lo, hi), oldest first, starting at `lower` (None: from the
+    bottom). Returns the page and the next page's `lower`, or None after the last page."""
+    if not selection.residues:
+        return [], None
+    bottom = selection.rank(lo if lower is None else max(lo, lower))
+    top = min(selection.rank(hi), bottom + limit)
+    page = [selection.index(rank) for rank in range(bottom, top)]
+    return page, (page[-1] + 1 if page and top < selection.rank(hi) else None)
+
+
 def newest_first_page(
     selection: Selection, lo: int, hi: int, upper: Optional[int], limit: int
 ) -> Tuple[Sequence[int], Optional[int]]:

@@ -11,18 +11,20 @@ Requests are built on the connector's clock; answers are read on the API's (the 
 import threading
 from abc import ABC
 from functools import partial
-from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Type
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple, Type
 
 import requests
 from airbyte_cdk.models import SyncMode
 
 from source_customerio import windows
 from source_customerio.metrics import (
+    V1_MAX_STEPS,
     VERSION_1,
     VERSION_2,
     MetricsApi,
     Period,
     answered_at,
+    iso_date,
     link_rows,
     read_from,
     series_of,
@@ -57,6 +59,7 @@ class MetricsStream(CustomerioStream, ABC):
         self._answer = threading.local()  # the API's "now" of the response this thread is parsing
         self._first_answer: Optional[int] = None  # the earliest of this sync's, set by prefetch threads too
         self._first_answer_lock = threading.Lock()
+        self._unread: Dict[str, Tuple[int, int]] = {}  # parent → the periods version 1 could not reach
 
     @property
     def carried_slice_fields(self):
@@ -89,6 +92,7 @@ class MetricsStream(CustomerioStream, ABC):
         # began" is on the API's clock (its first answer), like the periods the answers were placed
         # in: on the connector's, a clock ahead of the API's would move the state past unread periods.
         if stream_slice.get("checkpoint"):
+            self.warn_of_unread_periods()
             checkpoint = self.period.shift(self.period.floor(self._first_answer), -1)
             if self._cursor_value is None or checkpoint > self._cursor_value:
                 self._cursor_value = checkpoint
@@ -106,11 +110,35 @@ class MetricsStream(CustomerioStream, ABC):
             if self._first_answer is None or answered < self._first_answer:
                 self._first_answer = answered
 
+    def warn_of_unread_periods(self) -> None:
+        """Before the state moves past periods no request could reach, say which (version 1 answers only
+        its last `steps` periods)."""
+        if not self._unread:
+            return
+        first = min(start for start, _ in self._unread.values())
+        last = max(end for _, end in self._unread.values())
+        cap = V1_MAX_STEPS[self.period.unit]
+        self.logger.warning(
+            f"Stream `{self.name}`: Customer.io's version 1 metrics endpoint answers only the last {cap} "
+            f"{self.period.unit}, so the periods from {iso_date(first)} to {iso_date(last)} could not be read for "
+            f"{len(self._unread)} parent(s) (e.g. {next(iter(self._unread))}); the saved state moves past them. "
+            f"Sync more often than every {cap} {self.period.unit} to read every period."
+        )
+        self._unread.clear()
+
     def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
         since, answered = self.reading_slice["since"], self._answer.at
-        rows_of = partial(
-            series_rows, period=self.period, first_period=partial(self.api.first_period, self.period, since, answered)
-        )
+        parent = ", ".join(f"{name} {self.reading_slice.get(name)}" for name in self.parent_ids)
+
+        def first_period(length: int) -> int:
+            first = self.api.first_period(self.period, since, answered, length)
+            unread = self.api.unread(self.period, since, first)
+            if length and unread:
+                with self._first_answer_lock:
+                    self._unread[parent] = unread
+            return first
+
+        rows_of = partial(series_rows, period=self.period, first_period=first_period)
         rows = (
             [integer_ids(row, ("link_id",)) for row in link_rows(body, rows_of)]
             if self.by_link

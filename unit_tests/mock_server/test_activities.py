@@ -30,9 +30,9 @@ def config(
 
 
 def activities_request(
-    activity_type: Optional[str], deleted: str = "false", cursor: Optional[str] = None
+    activity_type: Optional[str], deleted: bool = False, cursor: Optional[str] = None
 ) -> HttpRequest:
-    params = {"limit": "100", "deleted": deleted}
+    params = {"limit": "100", **({"deleted": "true"} if deleted else {})}
     if activity_type:
         params["type"] = activity_type
     if cursor:
@@ -83,27 +83,53 @@ def record_ids(output: EntrypointOutput) -> List[str]:
 
 
 class SingleTableTest(TestCase):
-    def test_given_types_and_deleted_when_read_then_one_series_per_type_and_state_after_each(self):
+    def test_given_types_and_deleted_when_read_then_two_series_per_type_merged_by_id_and_state_after_both(self):
         with HttpMocker() as http:
-            event_1 = activities_request("event", "true")
-            event_2 = activities_request("event", "true", cursor="c2")
-            page_type = activities_request("page", "true")
-            http.get(event_1, page([activity(3, T - 10), activity(2, T - 20)], "c2"))
-            http.get(event_2, page([activity(1, T - 30)]))
-            http.get(page_type, page([activity(4, T - 5, "page", {"url": "https://example.com"})]))
+            event_live_1 = activities_request("event")
+            event_live_2 = activities_request("event", cursor="c2")
+            event_deleted = activities_request("event", deleted=True)
+            page_live = activities_request("page")
+            page_deleted = activities_request("page", deleted=True)
+            http.get(event_live_1, page([activity(3, T - 10), activity(2, T - 20)], "c2"))
+            http.get(event_live_2, page([activity(1, T - 30)]))
+            # Read as "also deleted people": the live activities come again, and are not emitted twice.
+            http.get(event_deleted, page([activity(3, T - 10), activity(9, T - 15), activity(2, T - 20)]))
+            http.get(page_live, page([activity(4, T - 5, "page", {"url": "https://example.com"})]))
+            # Read as "only deleted people": just theirs.
+            http.get(page_deleted, page([activity(8, T - 7, "page")]))
 
             output = run(config(["event", "page"], include_deleted=True), "activities_all", SyncMode.incremental)
 
-            for request in (event_1, event_2, page_type):
+            for request in (event_live_1, event_live_2, event_deleted, page_live, page_deleted):
                 http.assert_number_of_calls(request, 1)
         self.assertEqual(output.errors, [])
-        self.assertEqual(record_ids(output), ["act3", "act2", "act1", "act4"])
-        self.assertEqual(output.records[3].record.data["data"], {"url": "https://example.com"})
+        self.assertEqual(record_ids(output), ["act3", "act2", "act1", "act9", "act4", "act8"])
+        self.assertEqual(output.records[4].record.data["data"], {"url": "https://example.com"})
+        # State follows every series; a type's cursor moves only after both of its series.
         self.assertEqual(
-            emitted_states(output), [cursors(("event", T - 10)), cursors(("event", T - 10), ("page", T - 5))]
+            emitted_states(output),
+            [{}, cursors(("event", T - 10)), cursors(("event", T - 10)), cursors(("event", T - 10), ("page", T - 5))],
         )
 
-    def test_given_no_types_when_read_then_no_type_filter_and_deleted_false(self):
+    def test_given_oldest_first_pages_when_incremental_then_paging_never_stops_early(self):
+        cursor = T - 5 * HOUR
+        with HttpMocker() as http:
+            oldest = activities_request("event")
+            middle = activities_request("event", cursor="c2")
+            newest = activities_request("event", cursor="c3")
+            http.get(oldest, page([activity(1, cursor - 4 * HOUR), activity(2, cursor - 3 * HOUR)], "c2"))
+            http.get(middle, page([activity(3, cursor - 2 * HOUR)], "c3"))
+            http.get(newest, page([activity(4, cursor + 10), activity(5, T)]))
+
+            output = run(config(["event"]), "activities_all", SyncMode.incremental, cursors(("event", cursor)))
+
+            for request in (oldest, middle, newest):
+                http.assert_number_of_calls(request, 1)
+        self.assertEqual(output.errors, [])
+        self.assertEqual(record_ids(output), ["act1", "act2", "act3", "act4", "act5"])
+        self.assertEqual(emitted_states(output)[-1], cursors(("event", T)))
+
+    def test_given_no_types_when_read_then_no_type_filter_and_no_deleted_parameter(self):
         with HttpMocker() as http:
             request = activities_request(None)
             http.get(request, page([activity(1, T)]))
@@ -122,8 +148,8 @@ class SingleTableTest(TestCase):
             older = activities_request("event", cursor="c3")
             never = activities_request("event", cursor="c4")
             http.get(first, page([activity(6, T), activity(5, cursor - 10)], "c2"))
-            http.get(within_margin, page([activity(4, cursor - HOUR + 5), activity(3, cursor - 2 * HOUR)], "c3"))
-            http.get(older, page([activity(2, cursor - HOUR - 1)], "c4"))
+            http.get(within_margin, page([activity(4, cursor - HOUR + 5), activity(3, cursor - HOUR - 1)], "c3"))
+            http.get(older, page([activity(2, cursor - HOUR - 2)], "c4"))
             http.get(never, page([activity(1, cursor - 3 * HOUR)]))
 
             output = run(config(["event"]), "activities_all", SyncMode.incremental, cursors(("event", cursor)))
