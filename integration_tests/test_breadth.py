@@ -74,7 +74,7 @@ def test_given_exactly_one_full_page_of_bounces_when_read_then_null_page_past_th
     ]
 
 
-@pytest.mark.parametrize("stream", ["broadcast_actions", "transactional_contents"])
+@pytest.mark.parametrize("stream", ["broadcast_actions", "transactional_contents", "campaign_actions"])
 def test_given_parents_when_incremental_read_then_cursor_moves_only_after_the_last_parent(sandbox, config, stream):
     incoming = {"updated": 1}
     output = read_streams(
@@ -86,3 +86,19 @@ def test_given_parents_when_incremental_read_then_cursor_moves_only_after_the_la
     assert len(states) > 1  # one checkpoint per parent
     assert states[:-1] == [incoming] * (len(states) - 1)
     assert states[-1] == {"updated": newest}
+
+
+def test_given_saved_cursor_when_campaign_actions_incremental_then_exactly_the_actions_updated_since(sandbox, config):
+    every = EXPECTED["campaign_actions"](sandbox.workspace, config)
+    cursor = sorted(action["updated"] for action in every)[len(every) // 2]
+
+    output = read_streams(
+        config,
+        ["campaign_actions"],
+        SyncMode.incremental,
+        StateBuilder().with_stream_state("campaign_actions", {"updated": cursor}).build(),
+    )
+
+    expected = [action for action in every if action["updated"] >= cursor]
+    assert 0 < len(expected) < len(every)
+    assert canonical(records_by_stream(output)["campaign_actions"]) == canonical(expected)

@@ -169,9 +169,7 @@ def test_expired_download_links_are_renewed_then_a_clear_error(make_sandbox, mon
 
 
 @pytest.mark.parametrize("status", [500, 0], ids=["500", "reset"])
-def test_given_create_fails_after_making_the_export_then_it_is_used_and_no_second_export_is_made(
-    make_sandbox, status
-):
+def test_given_create_fails_after_making_the_export_then_it_is_used_and_no_second_export_is_made(make_sandbox, status):
     server = make_sandbox(Knobs(export_pending_polls=0))
     server.inject("/v1/exports/customers", status, after_handling=True)
     config = customers_config(server, "export")

@@ -180,8 +180,9 @@ def test_given_a_saved_period_older_than_version_1_reaches_then_a_warning_names_
     old = sandbox_metrics.last_periods(ws, 100, "days", sandbox_metrics.EST)[0]  # 100 days back; version 1 answers 45
     state = [
         message.state
-        for message in read_streams(sandbox_config(small_sandbox), ["newsletter_metrics"], SyncMode.incremental)
-        .state_messages[-1:]
+        for message in read_streams(
+            sandbox_config(small_sandbox), ["newsletter_metrics"], SyncMode.incremental
+        ).state_messages[-1:]
     ]
     state[0].stream.stream_state.period_start = old
 

@@ -197,7 +197,7 @@ def test_an_incremental_sync_killed_once_resumes_without_loss(restart_sandbox, t
 
 
 def test_a_full_refresh_sync_killed_reads_everything_again(restart_sandbox, tmp_path):
-    stream = "campaign_actions"
+    stream = "segment_members"
     config = small_config(restart_sandbox)
     configured = catalog(config, [stream])
     (tmp_path / "first").mkdir()

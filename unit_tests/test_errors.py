@@ -62,7 +62,9 @@ def handler(**kwargs) -> CustomerioErrorHandler:
 )
 @freeze_time("2026-11-01T00:00:00Z")
 def test_given_retry_after_when_backoff_time_then_header_is_honoured(headers, expected):
-    assert CustomerioBackoff(RetryLedger(1800)).backoff_time(response(429, headers=headers), attempt_count=1) == expected
+    assert (
+        CustomerioBackoff(RetryLedger(1800)).backoff_time(response(429, headers=headers), attempt_count=1) == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -176,7 +178,10 @@ def test_given_429s_between_server_errors_then_only_server_errors_count_against_
 
 
 def test_given_network_exception_when_backoff_time_then_exponential():
-    assert CustomerioBackoff(RetryLedger(1800)).backoff_time(network_error(requests.ConnectionError), attempt_count=3) == 2.0
+    assert (
+        CustomerioBackoff(RetryLedger(1800)).backoff_time(network_error(requests.ConnectionError), attempt_count=3)
+        == 2.0
+    )
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])

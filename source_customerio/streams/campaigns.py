@@ -17,13 +17,15 @@ class Campaigns(ClientSideIncrementalMixin, CustomerioStream):
     cursor_field = "updated"
 
 
-class CampaignActions(SubstreamMixin, CursorPaginatedStream):
-    """GET /v1/campaigns/{id}/actions: 10 actions per page (the API takes no limit)."""
+class CampaignActions(SubstreamMixin, ClientSideIncrementalMixin, CursorPaginatedStream):
+    """GET /v1/campaigns/{id}/actions: 10 actions per page (the API takes no limit); incremental on
+    `updated`, filtered here, one cursor for all campaigns."""
 
     data_field = "actions"
     path_template = "campaigns/{campaign_id}/actions"
     parent = Campaigns
     slice_field = "campaign_id"
+    cursor_field = "updated"
 
     def transform(self, record):
         return integer_ids(record, ("id", "campaign_id", "parent_action_id", "from_id", "reply_to_id"))

@@ -3,10 +3,13 @@
 from typing import Iterable
 from unittest import TestCase
 
+from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.mock_http.response_builder import FieldPath
+from airbyte_cdk.test.state_builder import StateBuilder
 
-from unit_tests.mock_server.harness import StreamMatrix
+from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.harness import StreamMatrix, read_stream
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import NEXT_CURSOR, error_response, record_builder, response_builder
 
@@ -119,3 +122,29 @@ class FullRefreshTest(StreamMatrix, TestCase):
 
         assert [message.record.data["id"] for message in output.records] == [200]
         assert not output.errors
+
+
+class IncrementalTest(TestCase):
+    @HttpMocker()
+    def test_given_saved_updated_when_read_then_only_actions_updated_since_and_the_cursor_moves_after_the_last_campaign(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        given_campaigns(http_mocker, [1, 2])
+        updated = FieldPath("updated")
+        http_mocker.get(
+            CustomerioRequestBuilder.campaign_actions_endpoint(1).build(),
+            actions_page().with_record(action(1).with_id(10).with_field(updated, 100)).build(),
+        )
+        http_mocker.get(
+            CustomerioRequestBuilder.campaign_actions_endpoint(2).build(),
+            actions_page()
+            .with_record(action(2).with_id(20).with_field(updated, 300))
+            .with_record(action(2).with_id(21).with_field(updated, 200))
+            .build(),
+        )
+        state = StateBuilder().with_stream_state(STREAM, {"updated": 200}).build()
+
+        output = read_stream(STREAM, ConfigBuilder().build(), SyncMode.incremental, state)
+
+        assert [message.record.data["id"] for message in output.records] == [20, 21]
+        assert [message.state.stream.stream_state.__dict__ for message in output.state_messages][-1] == {"updated": 300}

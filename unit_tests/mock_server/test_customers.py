@@ -304,9 +304,7 @@ class ExportTest(TestCase):
     ) -> None:
         given_export(http_mocker, {"filters": EVERYONE}, ["done"])
         whole = gzip.compress(EXPORT_CSV.encode())
-        given_download(
-            http_mocker, HttpResponse(whole[:-10], 200), HttpResponse("oops", 500), HttpResponse(whole, 200)
-        )
+        given_download(http_mocker, HttpResponse(whole[:-10], 200), HttpResponse("oops", 500), HttpResponse(whole, 200))
 
         with patch("source_customerio.streams.customers.FIRST_DOWNLOAD_RETRY_SECONDS", 0.01):
             output = read_stream(STREAM, config(method="export"))
