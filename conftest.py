@@ -1,5 +1,6 @@
 """Shared fixtures: the sandbox API on 127.0.0.1 and configs pointing at it."""
 
+import logging
 from typing import Callable, Iterator
 
 import pytest
@@ -7,6 +8,13 @@ import pytest
 from sandbox.server import Sandbox, Settings
 from sandbox.testing import sandbox_config
 from sandbox.workspace import Knobs
+
+
+@pytest.fixture(autouse=True)
+def airbyte_logs_reach_the_root_logger(monkeypatch) -> None:
+    """The CDK's test entrypoint captures logs at the root logger; PyAirbyte, once an earlier test has
+    imported it, stops its "airbyte" logger (also the CDK's) propagating there."""
+    monkeypatch.setattr(logging.getLogger("airbyte"), "propagate", True)
 
 
 @pytest.fixture(scope="session")

@@ -123,8 +123,6 @@ def debug_output(monkeypatch) -> StringIO:
     handler.setFormatter(AirbyteLogFormatter())
     root = logging.getLogger()
     root.addHandler(handler)
-    # PyAirbyte, once imported by an earlier test, stops its "airbyte" logger (also the CDK's) propagating.
-    monkeypatch.setattr(logging.getLogger("airbyte"), "propagate", True)
     # The CDK sleeps between retries; record instead, so the error paths stay fast.
     monkeypatch.setattr(rate_limiting, "time", SimpleNamespace(sleep=lambda seconds: None))
     yield buffer

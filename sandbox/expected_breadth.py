@@ -104,6 +104,22 @@ def expected_objects(ws: Workspace, config: Mapping[str, Any]) -> Records:
     ]
 
 
+def expected_object_relationships(ws: Workspace, config: Mapping[str, Any]) -> Records:
+    """Every object's related people once, keyed by the object and the person."""
+    return [
+        {
+            **relationship,
+            "object_type_id": kind["id"],
+            "cio_object_id": item["identifiers"]["cio_object_id"],
+            "object_id": item["identifiers"]["object_id"],
+            **{name: relationship["identifiers"][name] for name in ("cio_id", "id", "email")},
+        }
+        for kind in audience.OBJECT_TYPES
+        for index, item in enumerate(audience.objects_of_type(ws, kind["id"]))
+        for relationship in audience.relationships(ws, kind["id"], index)
+    ]
+
+
 def expected_subscription_topics(ws: Workspace, config: Mapping[str, Any]) -> Records:
     return audience.subscription_topics(ws)
 
@@ -142,6 +158,7 @@ EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], Records]] = {
     "segment_usage": expected_segment_usage,
     "object_types": expected_object_types,
     "objects": expected_objects,
+    "object_relationships": expected_object_relationships,
     "subscription_topics": expected_subscription_topics,
     "esp_suppressions": expected_esp_suppressions,
     "collections": expected_collections,

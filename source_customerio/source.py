@@ -13,7 +13,14 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_customerio.config import ConnectorConfig, StateError, parse_config
 from source_customerio.errors import build_api_budget
 from source_customerio.streams.activities import activity_streams
-from source_customerio.streams.audience import Collections, EspSuppressions, Objects, ObjectTypes, SubscriptionTopics
+from source_customerio.streams.audience import (
+    Collections,
+    EspSuppressions,
+    ObjectRelationships,
+    Objects,
+    ObjectTypes,
+    SubscriptionTopics,
+)
 from source_customerio.streams.base import StreamContext
 from source_customerio.streams.broadcasts import BroadcastActions, Broadcasts, BroadcastTriggers
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
@@ -54,6 +61,7 @@ STREAM_CLASSES = (
     SegmentUsage,
     ObjectTypes,
     Objects,
+    ObjectRelationships,
     SubscriptionTopics,
     EspSuppressions,
     Collections,

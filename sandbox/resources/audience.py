@@ -93,6 +93,40 @@ def matches(condition: Mapping[str, Any], item: Mapping[str, Any], type_id: str)
     return values.get(attribute.get("field")) == str(attribute.get("value"))
 
 
+RELATIONSHIP_ROLES = ("admin", "member", "viewer")
+
+
+def relationships(ws: Workspace, type_id: str, index: int) -> List[Dict[str, Any]]:
+    """The people related to object `index`: 0 to 4 of them, spread over the workspace's people."""
+    count = (index * 7 + int(type_id)) % 5
+    people = sorted({(index * 37 + n * 101) % ws.knobs.people for n in range(count)})
+    related = []
+    for person in people:
+        since = ws.now - int(ws.fraction("relationship", (type_id, index, person)) * 300) * DAY
+        related.append(
+            {
+                "identifiers": ws.person_ids(person),
+                "object_type_id": type_id,
+                "object_type_disabled": False,
+                "attributes": {"role": RELATIONSHIP_ROLES[(index + person) % 3], "since": str(since)},
+                "timestamps": {"role": since, "since": since},
+            }
+        )
+    return related
+
+
+def find_object(ws: Workspace, request: Request) -> int:
+    """The index of the object the path names, by `id_type` (object_id by default); 404 when none."""
+    type_id, wanted = request.params["object_type_id"], request.params["object_id"]
+    id_field = request.arg("id_type", "object_id")
+    if id_field not in ("object_id", "cio_object_id"):
+        raise ApiError(400, "id_type must be object_id or cio_object_id")
+    for index, item in enumerate(objects_of_type(ws, type_id)):
+        if item["identifiers"][id_field] == wanted:
+            return index
+    raise ApiError(404, "object not found")
+
+
 @route("GET", "object_types", scope="objects")
 def list_object_types(ws: Workspace, request: Request):
     return {"types": [dict(kind) for kind in OBJECT_TYPES]}
@@ -123,12 +157,22 @@ def search_objects(ws: Workspace, request: Request):
 
 @route("GET", "objects/{object_type_id}/{object_id}/attributes", scope="objects")
 def object_attributes(ws: Workspace, request: Request):
-    type_id, object_id = request.params["object_type_id"], request.params["object_id"]
-    id_field = request.arg("id_type", "object_id")
-    for item in objects_of_type(ws, type_id):
-        if item["identifiers"].get(id_field) == object_id:
-            return {"object": item}
-    raise ApiError(404, "object not found")
+    type_id = request.params["object_type_id"]
+    return {"object": custom_object(ws, type_id, find_object(ws, request))}
+
+
+@route("GET", "objects/{object_type_id}/{object_id}/relationships", scope="objects")
+def object_relationships(ws: Workspace, request: Request):
+    """Cursor pages of the people related to one object (two per page by default, 1000 at most)."""
+    type_id = request.params["object_type_id"]
+    related = relationships(ws, type_id, find_object(ws, request))
+    limit = page_limit(request, 2, 1000)
+    start = decode_cursor("relationships", request.arg("start"))
+    end = start + limit
+    return {
+        "cio_relationships": related[start:end],
+        "next": encode_cursor("relationships", end) if end < len(related) else "",
+    }
 
 
 # -- subscription topics and collections -----------------------------------------------------

@@ -16,8 +16,10 @@ SUPPRESSION_TYPES = ("bounces", "blocks", "spam_reports", "invalid_emails")
 
 
 def every_object_filter(object_type_id: str) -> Dict[str, Any]:
-    """A search matching every object of a type: each object has an `object_id` (the API needs a filter
-    with the type repeated as `type_id`, and offers only `eq` and `exists`)."""
+    """A search meant to match every object of a type: each object has an `object_id`. The current
+    reference offers no filter documented to select every object (only `object_attribute` conditions
+    with `eq` and `exists`, combined by and/or/not; it points to the UI's export for complete
+    results); `exists` on the identifier every object has is the closest it documents."""
     return {
         "object_type_id": object_type_id,
         "filter": {
@@ -61,24 +63,46 @@ class ObjectIdentifiers(SubstreamMixin, CursorPaginatedStream):
         return {"type": "object", "additionalProperties": True}  # never discovered, so no schema file
 
 
-class Objects(CustomerioStream):
-    """GET /v1/objects/{type}/{cio_object_id}/attributes for each object the search found, each once.
-    Addressed by `cio_object_id` (Customer.io's immutable, URL-safe id), not the user's `object_id`."""
+class EveryObjectMixin:
+    """One slice per object the search found, each once (search pages can repeat), addressed by
+    `cio_object_id` (Customer.io's immutable, URL-safe id), not the user's `object_id`."""
 
-    primary_key = ["object_type_id", "cio_object_id"]
-    data_field = "object"
-    path_template = "objects/{object_type_id}/{cio_object_id}/attributes"
     carried_slice_fields = ("object_type_id", "cio_object_id", "object_id")
-    ignore_missing_parent = True
-
-    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
-        return {"id_type": "cio_object_id"}
+    ignore_missing_parent = True  # an object deleted mid-sync answers 404: skipped
 
     def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         return unique_slices(self.context.parents.records(ObjectIdentifiers, self.context), self.carried_slice_fields)
 
+    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+        params = super().request_params(  # type: ignore[misc]
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
+        )
+        return {**params, "id_type": "cio_object_id"}
+
+
+class Objects(EveryObjectMixin, CustomerioStream):
+    """GET /v1/objects/{type}/{cio_object_id}/attributes for each object."""
+
+    primary_key = ["object_type_id", "cio_object_id"]
+    data_field = "object"
+    path_template = "objects/{object_type_id}/{cio_object_id}/attributes"
+
     def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
         return [body[self.data_field]] if body.get(self.data_field) else []
+
+
+class ObjectRelationships(EveryObjectMixin, CursorPaginatedStream):
+    """GET /v1/objects/{type}/{cio_object_id}/relationships for each object: the people related to it,
+    with the relationship's attributes; cursor pages of `cio_relationships`."""
+
+    primary_key = ["object_type_id", "cio_object_id", "cio_id"]
+    data_field = "cio_relationships"
+    path_template = "objects/{object_type_id}/{cio_object_id}/relationships"
+    page_size = 1000
+
+    def transform(self, record: MutableMapping[str, Any]) -> Mapping[str, Any]:
+        identifiers = record.get("identifiers") or {}
+        return {**record, **{name: identifiers.get(name) for name in ("cio_id", "id", "email")}}
 
 
 class SubscriptionTopics(CustomerioStream):

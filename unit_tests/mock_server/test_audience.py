@@ -113,12 +113,14 @@ def attributes(type_id: str, number: int) -> HttpResponse:
     )
 
 
+def given_object_types(http_mocker: HttpMocker, *type_ids: str) -> None:
+    http_mocker.get(
+        CustomerioRequestBuilder.endpoint("object_types").build(),
+        json_response({"types": [{"id": type_id, "name": f"Type {type_id}"} for type_id in type_ids]}),
+    )
+
+
 class ObjectsTest(TestCase):
-    def given_object_types(self, http_mocker: HttpMocker, *type_ids: str) -> None:
-        http_mocker.get(
-            CustomerioRequestBuilder.endpoint("object_types").build(),
-            json_response({"types": [{"id": type_id, "name": f"Type {type_id}"} for type_id in type_ids]}),
-        )
 
     def keys(self, output):
         return [
@@ -132,7 +134,7 @@ class ObjectsTest(TestCase):
 
     @HttpMocker()
     def test_given_one_page_when_read_then_attributes_of_each_object(self, http_mocker: HttpMocker) -> None:
-        self.given_object_types(http_mocker, "1")
+        given_object_types(http_mocker, "1")
         http_mocker.post(object_search("1"), identifiers(1, 2))
         http_mocker.get(attributes_request("1", 1), attributes("1", 1))
         http_mocker.get(attributes_request("1", 2), attributes("1", 2))
@@ -143,7 +145,7 @@ class ObjectsTest(TestCase):
     def test_given_pages_repeating_an_object_when_read_then_it_is_fetched_and_emitted_once(
         self, http_mocker: HttpMocker
     ) -> None:
-        self.given_object_types(http_mocker, "1", "2")
+        given_object_types(http_mocker, "1", "2")
         http_mocker.post(object_search("1"), identifiers(1, 2, next_cursor="page-2"))
         http_mocker.post(object_search("1", start="page-2"), identifiers(2, 3))
         http_mocker.post(object_search("2"), identifiers(1))
@@ -164,14 +166,14 @@ class ObjectsTest(TestCase):
 
     @HttpMocker()
     def test_given_no_objects_when_read_then_no_records(self, http_mocker: HttpMocker) -> None:
-        self.given_object_types(http_mocker, "1")
+        given_object_types(http_mocker, "1")
         http_mocker.post(object_search("1"), identifiers())
 
         assert read("objects").records == []
 
     @HttpMocker()
     def test_given_object_deleted_between_search_and_read_when_read_then_skipped(self, http_mocker: HttpMocker) -> None:
-        self.given_object_types(http_mocker, "1")
+        given_object_types(http_mocker, "1")
         http_mocker.post(object_search("1"), identifiers(1, 2))
         http_mocker.get(attributes_request("1", 1), error_response(404))
         http_mocker.get(attributes_request("1", 2), attributes("1", 2))
@@ -182,11 +184,92 @@ class ObjectsTest(TestCase):
 
     @HttpMocker()
     def test_given_403_when_read_then_config_error_names_key_scope(self, http_mocker: HttpMocker) -> None:
-        self.given_object_types(http_mocker, "1")
+        given_object_types(http_mocker, "1")
         http_mocker.post(object_search("1"), error_response(403))
 
         assert first_error(read("objects", expecting_exception=True)) == (
             FORBIDDEN_MESSAGE.format(resource="POST /v1/objects"),
+            FailureType.config_error,
+        )
+
+
+def relationships_request(number: int, start: str = None) -> HttpRequest:
+    builder = (
+        CustomerioRequestBuilder.endpoint(f"objects/1/ob{number:04d}/relationships")
+        .with_limit(1000)
+        .with_query_param("id_type", "cio_object_id")
+    )
+    return (builder.with_query_param("start", start) if start else builder).build()
+
+
+def related_people(*people: int, next_cursor: str = "") -> HttpResponse:
+    found = [
+        {
+            "identifiers": {"cio_id": f"c{person}", "id": f"u{person}", "email": None},
+            "object_type_id": "1",
+            "attributes": {"role": "admin"},
+            "timestamps": {"role": 1700000000},
+        }
+        for person in people
+    ]
+    return json_response({"cio_relationships": found, "next": next_cursor})
+
+
+class ObjectRelationshipsTest(TestCase):
+    def keys(self, output):
+        return [
+            tuple(message.record.data[field] for field in ("object_type_id", "cio_object_id", "object_id", "cio_id"))
+            for message in output.records
+        ]
+
+    @HttpMocker()
+    def test_given_pages_of_objects_and_relationships_when_read_then_each_object_read_once_following_next(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        given_object_types(http_mocker, "1")
+        http_mocker.post(object_search("1"), identifiers(1, 2, next_cursor="page-2"))
+        http_mocker.post(object_search("1", start="page-2"), identifiers(2))
+        http_mocker.get(relationships_request(1), related_people(10, 11, next_cursor="rel-2"))
+        http_mocker.get(relationships_request(1, start="rel-2"), related_people(12))
+        http_mocker.get(relationships_request(2), related_people())
+
+        output = read("object_relationships")
+
+        assert self.keys(output) == [
+            ("1", "ob0001", "acme-1", "c10"),
+            ("1", "ob0001", "acme-1", "c11"),
+            ("1", "ob0001", "acme-1", "c12"),
+        ]
+        assert output.records[0].record.data["id"] == "u10" and output.records[0].record.data["attributes"] == {
+            "role": "admin"
+        }
+
+    @HttpMocker()
+    def test_given_no_objects_when_read_then_no_records(self, http_mocker: HttpMocker) -> None:
+        given_object_types(http_mocker, "1")
+        http_mocker.post(object_search("1"), identifiers())
+
+        assert read("object_relationships").records == []
+
+    @HttpMocker()
+    def test_given_object_deleted_between_search_and_read_when_read_then_skipped(self, http_mocker: HttpMocker) -> None:
+        given_object_types(http_mocker, "1")
+        http_mocker.post(object_search("1"), identifiers(1, 2))
+        http_mocker.get(relationships_request(1), error_response(404))
+        http_mocker.get(relationships_request(2), related_people(5))
+
+        output = read("object_relationships")
+
+        assert self.keys(output) == [("1", "ob0002", "acme-2", "c5")] and not output.errors
+
+    @HttpMocker()
+    def test_given_403_when_read_then_config_error_names_key_scope(self, http_mocker: HttpMocker) -> None:
+        given_object_types(http_mocker, "1")
+        http_mocker.post(object_search("1"), identifiers(1))
+        http_mocker.get(relationships_request(1), error_response(403))
+
+        assert first_error(read("object_relationships", expecting_exception=True)) == (
+            FORBIDDEN_MESSAGE.format(resource="GET /v1/objects/1/ob0001/relationships"),
             FailureType.config_error,
         )
 
