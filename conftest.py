@@ -5,6 +5,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+import source_customerio.source
 from sandbox.server import Sandbox, Settings
 from sandbox.testing import sandbox_config
 from sandbox.workspace import Knobs
@@ -15,6 +16,20 @@ def airbyte_logs_reach_the_root_logger(monkeypatch) -> None:
     """The CDK's test entrypoint captures logs at the root logger; PyAirbyte, once an earlier test has
     imported it, stops its "airbyte" logger (also the CDK's) propagating there."""
     monkeypatch.setattr(logging.getLogger("airbyte"), "propagate", True)
+
+
+# The connector's budget of 10 requests per second (the API's limit) is most of the time a test
+# waits; a test that does not measure it reads unthrottled. Mark a test `rate_budget` to keep it.
+UNTHROTTLED_REQUESTS_PER_SECOND = 1000
+
+
+@pytest.fixture(autouse=True)
+def unthrottled_connector(request, monkeypatch) -> None:
+    if request.node.get_closest_marker("rate_budget") is None:
+        build = source_customerio.source.build_api_budget
+        monkeypatch.setattr(
+            source_customerio.source, "build_api_budget", lambda _: build(UNTHROTTLED_REQUESTS_PER_SECOND)
+        )
 
 
 @pytest.fixture(scope="session")

@@ -90,7 +90,8 @@ def test_given_unreachable_host_when_check_then_failed_quickly_naming_the_host(t
     assert time.monotonic() - started < CHECK_BOUND_SECONDS
     assert connection_status(result) == {
         "status": "FAILED",
-        "message": f"Could not reach Customer.io at {host} (connection failed): check `region` and `api_url`, and that this machine can reach the API.",
+        "message": f"Could not reach Customer.io at {host} (connection failed): check `region` and `api_url`, and "
+        "that this machine can reach the API.",
     }
     assert_clean_failure(result, key)
 

@@ -97,7 +97,7 @@ def test_given_full_refresh_when_read_then_one_request_per_window_plus_one_per_f
     output = read_streams(config, ["messages"])
 
     windows = [state_of(message)["states"][0]["cursor"]["created"] for message in output.state_messages]
-    bounds = list(zip([1735689600] + [end + 1 for end in windows[:-1]], windows))
+    bounds = list(zip([1735689600] + [end + 1 for end in windows[:-1]], windows, strict=True))
     pages = sum(max(1, -(-len(messages_between(sandbox.workspace, start, end)) // 1000)) for start, end in bounds)
     assert sandbox.stats.snapshot()["by_route"] == {"messages": pages}
     assert windows[-1] == sandbox.workspace.now

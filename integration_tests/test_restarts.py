@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import datetime, timezone
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -66,20 +67,22 @@ class Run:
         self.last_state: Optional[Dict[str, Any]] = None
         self.states = 0
         self.killed = False
+        self.stderr_path = workdir / "stderr.txt"
         (workdir / "config.json").write_text(json.dumps(config))
         (workdir / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(configured_catalog)))
         args = ["read", "--config", "config.json", "--catalog", "catalog.json"]
         if state:
             (workdir / "state.json").write_text(json.dumps(state))
             args += ["--state", "state.json"]
-        self._process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "source-customerio"), *args],
-            cwd=workdir,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        with self.stderr_path.open("w") as stderr:
+            self._process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "source-customerio"), *args],
+                cwd=workdir,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
 
     def follow(
         self, kill_after_state: Optional[int] = None, then_lines: int = 0, kill_after_records: Optional[int] = None
@@ -110,6 +113,10 @@ class Run:
             self.delivered = list(self.records)
         return self
 
+    def failure(self) -> str:
+        """What a run that ended on its own printed to stderr, for assertion messages."""
+        return self.stderr_path.read_text()[-2000:]
+
 
 def killed_and_resumed(
     sandbox, tmp_path, stream: str, seed: int, kills: int, states_per_kill: int
@@ -130,8 +137,8 @@ def killed_and_resumed(
         run = Run(workdir, config, configured, state).follow(kill_point, then_lines=chooser.randint(0, 30))
         runs.append(run)
         state = [run.last_state] if run.last_state else state
-    assert runs[0].killed, "the first run ended before its kill point; lower states_per_kill"
-    assert runs[-1].exit_code == 0
+    assert runs[0].killed, f"the first run ended before its kill point: {runs[0].failure()}"
+    assert runs[-1].exit_code == 0, runs[-1].failure()
     return runs, config
 
 
@@ -164,7 +171,7 @@ def assert_restarts_lose_nothing_and_repeat_only_the_documented(sandbox, stream:
     assert set(delivered) == set(expected), "every record delivered, nothing else"
     for run in runs:
         assert all(count == 1 for count in Counter(run.records).values()), "no record twice within one run"
-    for earlier, later in zip(runs, runs[1:]):
+    for earlier, later in pairwise(runs):
         repeated = set(earlier.delivered) & set(later.delivered)
         unexpected = [r for r in repeated if not may_repeat(stream, json.loads(r), earlier.last_state, sandbox, config)]
         assert not unexpected, f"{len(unexpected)} records repeated outside the re-read window, e.g. {unexpected[0]}"
@@ -208,7 +215,7 @@ def test_a_full_refresh_sync_killed_reads_everything_again(restart_sandbox, tmp_
     second = Run(tmp_path / "second", config, configured, None).follow()
 
     assert first.killed and first.states == 0
-    assert second.exit_code == 0
+    assert second.exit_code == 0, second.failure()
     assert Counter(second.records) == Counter(canonical(EXPECTED[stream](restart_sandbox.workspace, config)))
 
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 from airbyte_cdk.models import SyncMode
 
-import source_customerio.errors
+import source_customerio.responses
 from sandbox.server import Settings
 from sandbox.testing import read_streams, records_by_stream, sandbox_config
 from sandbox.workspace import Knobs
@@ -45,6 +45,7 @@ def test_concurrent_messages_read_emits_the_records_and_states_of_a_sequential_r
     assert len(stream_states(sequential)) > 3  # a state after every window, not only at the end
 
 
+@pytest.mark.rate_budget
 def test_several_requests_in_flight_never_exceed_the_shared_budget(make_sandbox):
     # 40 campaigns: about 70 requests over one parent list and many action pages, 7 s at 10 req/s.
     server = make_sandbox(Knobs(campaigns=40), Settings(rate_limit=10, latency_ms=20))
@@ -85,7 +86,7 @@ def test_every_response_is_parsed_once(sandbox, config, monkeypatch):
 
         return counted
 
-    monkeypatch.setattr(source_customerio.errors, "json", SimpleNamespace(loads=counting(json.loads)))
+    monkeypatch.setattr(source_customerio.responses, "json", SimpleNamespace(loads=counting(json.loads)))
     monkeypatch.setattr(requests.Response, "json", counting(requests.Response.json))
     sandbox.stats.reset()
 

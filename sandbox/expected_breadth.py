@@ -83,7 +83,7 @@ def expected_snippets(ws: Workspace, config: Mapping[str, Any]) -> Records:
 def expected_reporting_webhooks(ws: Workspace, config: Mapping[str, Any]) -> Records:
     return [
         {**webhook, "endpoint": endpoint}
-        for webhook, endpoint in zip(messaging.reporting_webhooks(ws), STRIPPED_WEBHOOK_ENDPOINTS)
+        for webhook, endpoint in zip(messaging.reporting_webhooks(ws), STRIPPED_WEBHOOK_ENDPOINTS, strict=True)
     ]
 
 

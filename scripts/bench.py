@@ -376,7 +376,8 @@ class Bench:
             baseline=baseline,
         )
         print(
-            f"  {label:<24} {stream:<18} {measurement.requests:>6} req {measurement.records:>9} rec {measurement.wall_seconds:7.1f} s",
+            f"  {label:<24} {stream:<18} {measurement.requests:>6} req {measurement.records:>9} rec "
+            f"{measurement.wall_seconds:7.1f} s",
             flush=True,
         )
         return measurement
@@ -387,7 +388,8 @@ class Bench:
 
 # -- the report -------------------------------------------------------------------------------
 TABLE_HEADER = (
-    "| run | stream | requests | records | wall s | efficiency | 429s | records / CPU-s | peak RSS MB | max in flight |\n"
+    "| run | stream | requests | records | wall s | efficiency | 429s | records / CPU-s | peak RSS MB | max in "
+    "flight |\n"
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
@@ -395,7 +397,8 @@ TABLE_HEADER = (
 def table(measurements: Sequence[Measurement]) -> str:
     rows = [
         f"| {m.label} | {m.stream} | {m.requests} | {m.records} | {m.wall_seconds:.1f} | {m.efficiency:.2f} | "
-        f"{m.throttled} ({m.throttled_share:.1%}) | {m.records_per_cpu_second:,.0f} | {m.peak_rss_mb:.0f} | {m.max_in_flight} |"
+        f"{m.throttled} ({m.throttled_share:.1%}) | {m.records_per_cpu_second:,.0f} | {m.peak_rss_mb:.0f} | "
+        f"{m.max_in_flight} |"
         for m in measurements
     ]
     return "\n".join([TABLE_HEADER, *rows])
@@ -426,9 +429,12 @@ def machine_facts(start_up_seconds: float) -> str:
     )
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return (
-        f"- CPU: {cpu_model}, {os.cpu_count()} cores; load average at start {load} (the machine is shared, so absolute times are noisy; compare rows of one run)\n"
-        f"- Python {platform.python_version()}, airbyte-cdk {version('airbyte-cdk')}, {platform.system()} {platform.release()}\n"
-        f"- Connector start-up (`source-customerio spec`, wall): {start_up_seconds:.1f} s, included in every wall time below"
+        f"- CPU: {cpu_model}, {os.cpu_count()} cores; load average at start {load} (the machine is shared, so "
+        "absolute times are noisy; compare rows of one run)\n"
+        f"- Python {platform.python_version()}, airbyte-cdk {version('airbyte-cdk')}, {platform.system()} "
+        f"{platform.release()}\n"
+        f"- Connector start-up (`source-customerio spec`, wall): {start_up_seconds:.1f} s, included in every wall "
+        "time below"
     )
 
 
@@ -464,7 +470,8 @@ def rate_floor(bench: Bench, scenario: Scenario) -> Report:
             if bench.baseline:
                 runs.append(bench.sync(sandbox, stream, "concurrent (default)", baseline=True))
     targets = [
-        f"- {m.stream}: efficiency {m.efficiency:.2f} with {m.throttled_share:.1%} 429s (target ≥ {MIN_EFFICIENCY} with ≤ {MAX_THROTTLED_SHARE:.0%}): "
+        f"- {m.stream}: efficiency {m.efficiency:.2f} with {m.throttled_share:.1%} 429s (target ≥ {MIN_EFFICIENCY} "
+        f"with ≤ {MAX_THROTTLED_SHARE:.0%}): "
         f"{verdict(m.efficiency >= MIN_EFFICIENCY and m.throttled_share <= MAX_THROTTLED_SHARE)}"
         for m in runs
         if not m.baseline
@@ -481,7 +488,8 @@ def speed_up(bench: Bench, scenario: Scenario) -> Report:
             runs += [concurrent, sequential]
             ratio = sequential.wall_seconds / concurrent.wall_seconds
             targets.append(
-                f"- {stream}: speed-up over concurrency 1 at {scenario.latency_ms:g} ms: {ratio:.2f}× (target ≥ {MIN_SPEED_UP}×): {verdict(ratio >= MIN_SPEED_UP)}"
+                f"- {stream}: speed-up over concurrency 1 at {scenario.latency_ms:g} ms: {ratio:.2f}× (target ≥ "
+                f"{MIN_SPEED_UP}×): {verdict(ratio >= MIN_SPEED_UP)}"
             )
     return section(scenario, runs), targets
 
@@ -501,11 +509,13 @@ def cpu(bench: Bench, scenario: Scenario) -> Report:
         )
         profile = profile_summary(profile_path)
     targets = [
-        f"- {m.stream} ({m.label}): {m.records_per_cpu_second:,.0f} records per CPU-second (target ≥ {MIN_RECORDS_PER_CPU_SECOND:,}): {verdict(m.records_per_cpu_second >= MIN_RECORDS_PER_CPU_SECOND)}"
+        f"- {m.stream} ({m.label}): {m.records_per_cpu_second:,.0f} records per CPU-second (target ≥ "
+        f"{MIN_RECORDS_PER_CPU_SECOND:,}): {verdict(m.records_per_cpu_second >= MIN_RECORDS_PER_CPU_SECOND)}"
         for m in runs
         if not m.baseline
     ]
-    text = f"{section(scenario, runs)}\n\n### Where the CPU goes: cProfile of a sequential {profiled_stream} read, top functions by own time\n\n```\n{profile}\n```"
+    heading = f"### Where the CPU goes: cProfile of a sequential {profiled_stream} read, top functions by own time"
+    text = f"{section(scenario, runs)}\n\n{heading}\n\n```\n{profile}\n```"
     return text, targets
 
 
@@ -517,7 +527,8 @@ def memory(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
             runs += [bench.sync(sandbox, stream, scenario.title.split(": ", 1)[1]) for stream in scenario.streams]
     knobs = "\n".join(f"- {knobs_line(scenario)}" for scenario in scenarios)
     targets = [
-        f"- {m.stream} ({m.records:,} records): peak RSS {m.peak_rss_mb:.0f} MB (target < {MAX_PEAK_RSS_MB} MB): {verdict(m.peak_rss_mb < MAX_PEAK_RSS_MB)}"
+        f"- {m.stream} ({m.records:,} records): peak RSS {m.peak_rss_mb:.0f} MB (target < {MAX_PEAK_RSS_MB} MB): "
+        f"{verdict(m.peak_rss_mb < MAX_PEAK_RSS_MB)}"
         for m in runs
     ]
     return f"## Memory: peak RSS of the connector\n\n{knobs}\n\n{table(runs)}", targets
@@ -534,7 +545,8 @@ def customers_search(bench: Bench, scenario: Scenario) -> Report:
         per_thousand = run.requests / run.records * 1000
         minutes_per_million = per_thousand * 1000 / API_RATE_LIMIT / 60
         lines.append(
-            f"- {'baseline' if run.baseline else 'this revision'}: {run.requests:,} requests for {run.records:,} people, "
+            f"- {'baseline' if run.baseline else 'this revision'}: {run.requests:,} requests for {run.records:,} "
+            "people, "
             f"{per_thousand:.1f} per 1000 people; at 10 req/s {run.requests / API_RATE_LIMIT / 60:.1f} min for this "
             f"workspace, {minutes_per_million:.0f} min per million people"
         )
@@ -562,7 +574,8 @@ def main() -> None:
     parser.add_argument(
         "--baseline",
         metavar="REVISION",
-        help="also run the rate-floor and CPU syncs with source_customerio as committed at REVISION (before/after in one run)",
+        help="also run the rate-floor and CPU syncs with source_customerio as committed at REVISION "
+        "(before/after in one run)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="the markdown report (default bench/RESULTS.md)")
     options = parser.parse_args()

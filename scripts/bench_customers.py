@@ -80,17 +80,21 @@ def report(search: List[Dict[str, float]], export: Measurement, people: int) -> 
         projection = (
             f"{row['million_minutes']:.0f} min"
             if "million_minutes" in row
-            else f"measured {row['seconds']:.1f} s wall, start-up included ({row['requests_per_second']:.1f} req/s, {row['throttled']} answered 429)"
+            else f"measured {row['seconds']:.1f} s wall, start-up included "
+            f"({row['requests_per_second']:.1f} req/s, {row['throttled']} answered 429)"
         )
         lines.append(
-            f"| search | {row['label']} | {row['requests']} | {row['records']} | {row['per_thousand']:.1f} | {projection} |"
+            f"| search | {row['label']} | {row['requests']} | {row['records']} | {row['per_thousand']:.1f} | "
+            f"{projection} |"
         )
     lines += [
         "",
         "| method | people | requests | wall s | CPU s | records / CPU-s | peak RSS MB | verdict |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
-        f"| export | {export.records:,} | {export.requests} | {export.wall_seconds:.1f} | {export.cpu_seconds:.1f} | {export.records_per_cpu_second:,.0f} | "
-        f"{export.peak_rss_mb:.0f} | {'holds' if export.wall_seconds < MAX_EXPORT_SECONDS and export.peak_rss_mb < MAX_PEAK_RSS_MB else 'misses'} "
+        f"| export | {export.records:,} | {export.requests} | {export.wall_seconds:.1f} | {export.cpu_seconds:.1f} | "
+        f"{export.records_per_cpu_second:,.0f} | "
+        f"{export.peak_rss_mb:.0f} | "
+        f"{'holds' if export.wall_seconds < MAX_EXPORT_SECONDS and export.peak_rss_mb < MAX_PEAK_RSS_MB else 'misses'} "
         f"(< {MAX_EXPORT_SECONDS} s, < {MAX_PEAK_RSS_MB} MB) |",
     ]
     if export.records != people:

@@ -38,7 +38,10 @@ class StateError(AirbyteTracedException):
     """A saved state this connector cannot resume from; the message says where and the way out."""
 
     def __init__(self, where: str, problem: str):
-        message = f"{where} {problem}. Clear the stream's data in Airbyte (or sync without this state) to read again from `start_date`."
+        message = (
+            f"{where} {problem}. Clear the stream's data in Airbyte (or sync without this state) "
+            "to read again from `start_date`."
+        )
         super().__init__(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 

@@ -76,17 +76,28 @@ class CustomerioEntrypoint(AirbyteEntrypoint):
         check_against_spec(config, source_spec)
 
 
-def launch(args: List[str]) -> None:
-    entrypoint = CustomerioEntrypoint(SourceCustomerio())
+def run_entrypoint(entrypoint: AirbyteEntrypoint, args: List[str]) -> None:
+    """What the CDK's `airbyte_cdk.entrypoint.launch` does, for an entrypoint of our own (`launch`
+    builds a plain AirbyteEntrypoint). unit_tests/test_cdk_contract.py fails when the CDK's changes."""
     parsed_args = entrypoint.parse_args(args)
+    with PRINT_BUFFER:
+        for message in entrypoint.run(parsed_args):
+            print(f"{message}\n", end="")  # message and newline in one write, as the CDK does
+
+
+def print_config_error(error: AirbyteTracedException) -> None:
+    """One trace message without a stack trace: the fix is the user's."""
+    message = error.as_sanitized_airbyte_message()
+    if message.trace is not None and message.trace.error is not None:
+        message.trace.error.stack_trace = None
+    print(f"{AirbyteEntrypoint.airbyte_message_to_string(message)}\n", end="", flush=True)
+
+
+def launch(args: List[str]) -> None:
     try:
-        with PRINT_BUFFER:
-            for message in entrypoint.run(parsed_args):
-                print(f"{message}\n", end="")
+        run_entrypoint(CustomerioEntrypoint(SourceCustomerio()), args)
     except AirbyteTracedException as error:
         if error.failure_type != FailureType.config_error:
             raise
-        trace = error.as_sanitized_airbyte_message()
-        trace.trace.error.stack_trace = None
-        print(f"{AirbyteEntrypoint.airbyte_message_to_string(trace)}\n", end="", flush=True)
+        print_config_error(error)
         sys.exit(1)

@@ -1,6 +1,5 @@
 """One error table for every stream, the backoff, the retry budgets, and the shared rate budget."""
 
-import json
 import logging
 import math
 import random
@@ -17,6 +16,8 @@ from airbyte_cdk.sources.streams.call_rate import HttpAPIBudget, MovingWindowCal
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, HttpStatusErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+
+from source_customerio.responses import json_body
 
 MAX_RETRIES = 6  # errors other than 429: a request is sent once and retried this many times
 MAX_RETRY_AFTER_SECONDS = 300
@@ -51,9 +52,15 @@ RATE_LIMIT_EXHAUSTED_MESSAGE = (
 )
 RETRIES_EXHAUSTED_SUFFIX = " Gave up after {attempts} attempts."
 BAD_BODY_MESSAGE = "Customer.io answered with a body that is not complete JSON (the connection was cut)."
-NETWORK_MESSAGE = "The request to Customer.io failed on the network (connection refused or reset, or no answer within `request_timeout_seconds`)."
+NETWORK_MESSAGE = (
+    "The request to Customer.io failed on the network "
+    "(connection refused or reset, or no answer within `request_timeout_seconds`)."
+)
 MISSING_PARENT_MESSAGE = "The parent record disappeared during the sync (HTTP 404); it is skipped."
-UNREACHABLE_MESSAGE = "Could not reach Customer.io at {host} ({cause}): check `region` and `api_url`, and that this machine can reach the API."
+UNREACHABLE_MESSAGE = (
+    "Could not reach Customer.io at {host} ({cause}): "
+    "check `region` and `api_url`, and that this machine can reach the API."
+)
 
 ERROR_MAPPING: Mapping[Union[int, str, type], ErrorResolution] = {
     **DEFAULT_ERROR_MAPPING,
@@ -223,7 +230,10 @@ def unreachable_message(error: requests.RequestException) -> str:
 def forbidden_message(response: requests.Response) -> str:
     """The 403 text, naming the refused resource (method and path, never the query or headers)."""
     request = response.request
-    resource = f"{request.method} {urlsplit(request.url).path}" if request is not None else "this request"
+    if request is None:
+        return FORBIDDEN_MESSAGE.format(resource="this request")
+    method = request.method.decode() if isinstance(request.method, bytes) else request.method
+    resource = f"{method} {urlsplit(str(request.url)).path}"
     return FORBIDDEN_MESSAGE.format(resource=resource)
 
 
@@ -236,17 +246,6 @@ def is_complete_json(response: requests.Response) -> bool:
     except ValueError:
         return False
     return True
-
-
-_PARSED_JSON = "_customerio_parsed_json"
-
-
-def json_body(response: requests.Response) -> Any:
-    """The response's JSON, parsed once and kept on the response: the error handler, parse_response
-    and next_page_token all read it, and parsing a page of 1000 messages takes milliseconds."""
-    if _PARSED_JSON not in response.__dict__:
-        response.__dict__[_PARSED_JSON] = json.loads(response.content)
-    return response.__dict__[_PARSED_JSON]
 
 
 def retry_after_seconds(response: requests.Response) -> Optional[float]:

@@ -73,7 +73,8 @@ def row_record(header: Sequence[str], row: Sequence[str], names: Sequence[str]) 
     A CSV cell cannot tell an empty value from a missing attribute, so empty cells are left out.
     Identifier columns are also attributes, as in the API's `attributes` object.
     """
-    attributes = {column: value for column, value in zip(header, row) if value != ""}
+    # strict=False: a short row leaves its last columns empty, as a spreadsheet would read it.
+    attributes = {column: value for column, value in zip(header, row, strict=False) if value != ""}
     return {
         "cio_id": attributes.get("cio_id"),
         "id": attributes.get("id"),

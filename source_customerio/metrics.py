@@ -30,6 +30,12 @@ V2_MAX_PERIODS = {"hours": 24 * 3650, "days": 3650, "weeks": 521, "months": 120}
 Series = Mapping[str, Sequence[Any]]
 
 
+@lru_cache(maxsize=1024)  # every array of a sync's responses walks the same few ranges
+def period_starts(unit: str, timezone: str, first_start: int, count: int) -> Tuple[int, ...]:
+    moment = pendulum.from_timestamp(first_start, tz=timezone)
+    return tuple(moment.add(**{unit: offset}).int_timestamp for offset in range(count))
+
+
 @dataclass(frozen=True)
 class Period:
     """A reporting period length ("hours", "days", "weeks", "months") in a time zone."""
@@ -55,12 +61,9 @@ class Period:
         moment = pendulum.from_timestamp(period_start, tz=self.timezone)
         return moment.add(**{self.unit: count}).int_timestamp
 
-    @lru_cache(maxsize=1024)
     def starts(self, first_start: int, count: int) -> Tuple[int, ...]:
-        """The starts of `count` consecutive periods from `first_start` (cached: every array of a
-        sync's responses walks the same few ranges)."""
-        moment = pendulum.from_timestamp(first_start, tz=self.timezone)
-        return tuple(moment.add(**{self.unit: offset}).int_timestamp for offset in range(count))
+        """The starts of `count` consecutive periods from `first_start`."""
+        return period_starts(self.unit, self.timezone, first_start, count)
 
     def count(self, first_start: int, last_start: int) -> int:
         """How many periods run from the one starting at `first_start` to the one at `last_start`, both included."""
@@ -84,6 +87,8 @@ def read_from(period: Period, reach: int, bounds: Iterable[Optional[int]]) -> in
 def answered_at(date_header: Optional[str], fallback: int) -> int:
     """The API's "now" from a response's HTTP `Date` header, or `fallback` (the connector's clock)
     when the header is missing or unparsable."""
+    if not date_header:
+        return fallback
     try:
         moment = parsedate_to_datetime(date_header)
     except (TypeError, ValueError):
@@ -156,7 +161,7 @@ def series_rows(series: Series, period: Period, first_period: Callable[[int], in
     """
     rows: Dict[int, Dict[str, Any]] = {}
     for name, values in series.items():
-        for period_start, value in zip(period.starts(first_period(len(values)), len(values)), values):
+        for period_start, value in zip(period.starts(first_period(len(values)), len(values)), values, strict=True):
             rows.setdefault(period_start, {"period_start": period_start})[name] = value
     return [rows[key] for key in sorted(rows)]
 
@@ -165,7 +170,7 @@ def link_rows(body: Any, rows_of: Callable[[Series], List[Dict[str, Any]]]) -> L
     """The rows of a links-metrics body, {"links": [{"link": {"id", "href"}, "metric": {"series"}}]},
     each with the link's `link_id` and `href`; entries without a link object are skipped."""
     links = body.get("links") if isinstance(body, Mapping) else None
-    rows = []
+    rows: List[Dict[str, Any]] = []
     for entry in links or ():
         if not isinstance(entry, Mapping) or not isinstance(entry.get("link"), Mapping):
             continue

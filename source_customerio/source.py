@@ -41,6 +41,10 @@ from source_customerio.streams.segments import SegmentMembers, Segments, Segment
 from source_customerio.streams.transactional import TransactionalContents, TransactionalMessages
 from source_customerio.streams.workspace import Exports, IpAddresses, Workspaces
 
+# What the CDK's `read_state` raises for a state file it cannot parse (JSON, then the protocol's
+# schema); unit_tests/test_cdk_contract.py fails when that changes.
+STATE_FILE_ERRORS = (TypeError, ValueError)
+
 STREAM_CLASSES = (
     Campaigns,
     CampaignActions,
@@ -109,11 +113,12 @@ class SourceCustomerio(AbstractSource):
     def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
         try:
             return super().read_state(state_path)
-        except (TypeError, ValueError) as error:  # the CDK's parse errors (JSON, protocol schema)
+        except STATE_FILE_ERRORS as error:
             raise StateError(
                 "The state file", f"is not a list of Airbyte state messages ({' '.join(str(error).split())})"
             ) from None
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         context = build_context(parse_config(config))
-        return [stream_class(context) for stream_class in STREAM_CLASSES] + activity_streams(context)
+        streams: List[Stream] = [stream_class(context) for stream_class in STREAM_CLASSES]
+        return streams + list(activity_streams(context))

@@ -1,13 +1,20 @@
 """What this connector relies on in the CDK beyond its public API, each pinned by a test that fails
 on the day a CDK upgrade changes it."""
 
+import inspect
 import time
+from typing import List
 
+import airbyte_cdk.entrypoint
+import pytest
 import requests
+from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams.http.exceptions import UserDefinedBackoffException
 from airbyte_cdk.sources.streams.http.rate_limiting import user_defined_backoff_handler
 
+from source_customerio.entrypoint import run_entrypoint
 from source_customerio.errors import cdk_backoff_value
+from source_customerio.source import STATE_FILE_ERRORS
 
 
 def test_given_backoff_value_then_cdk_sleeps_it_plus_the_second_cdk_backoff_value_takes_off():
@@ -22,3 +29,34 @@ def test_given_backoff_value_then_cdk_sleeps_it_plus_the_second_cdk_backoff_valu
 
     assert user_defined_backoff_handler(max_tries=2)(send)() == "sent"
     assert 1.25 <= attempts[1] - attempts[0] < 1.8
+
+
+def body_lines(function) -> List[str]:
+    """The statements of a function: no signature, docstring, comments or blank lines."""
+    lines = [line.split("  #")[0].strip() for line in inspect.getsource(function).splitlines()[1:]]
+    return [line for line in lines if line and not line.startswith(("#", '"""'))]
+
+
+def test_cdk_launch_is_still_what_run_entrypoint_repeats_for_our_entrypoint():
+    assert body_lines(airbyte_cdk.entrypoint.launch) == [
+        "source_entrypoint = AirbyteEntrypoint(source)",
+        "parsed_args = source_entrypoint.parse_args(args)",
+        "with PRINT_BUFFER:",
+        "for message in source_entrypoint.run(parsed_args):",
+        'print(f"{message}\\n", end="")',
+    ]
+    assert body_lines(run_entrypoint)[-4:] == [
+        "parsed_args = entrypoint.parse_args(args)",
+        "with PRINT_BUFFER:",
+        "for message in entrypoint.run(parsed_args):",
+        'print(f"{message}\\n", end="")',
+    ]
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"type": "STREAM"}', '[{"type": "NOT_A_TYPE"}]', "[1]"])
+def test_cdk_read_state_still_raises_one_of_state_file_errors_for_a_bad_file(tmp_path, content):
+    path = tmp_path / "state.json"
+    path.write_text(content)
+
+    with pytest.raises(STATE_FILE_ERRORS):
+        AbstractSource.read_state(str(path))

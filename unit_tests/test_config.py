@@ -95,7 +95,8 @@ def test_given_filter_when_parse_then_filter_is_a_dict():
         pytest.param(
             {"app_api_key": " "},
             "app_api_key",
-            "Config field `app_api_key`: is missing or empty. Paste an App API key from Customer.io > Settings > API Credentials > App API Keys.",
+            "Config field `app_api_key`: is missing or empty. Paste an App API key from Customer.io > Settings > API "
+            "Credentials > App API Keys.",
             id="blank_key",
         ),
         pytest.param(
@@ -107,25 +108,29 @@ def test_given_filter_when_parse_then_filter_is_a_dict():
         pytest.param(
             {"api_url": "ftp://files.example.com"},
             "api_url",
-            "Config field `api_url`: 'ftp://files.example.com' is not an http(s) URL. Give a URL such as https://proxy.example.com, or leave it empty to use the region.",
+            "Config field `api_url`: 'ftp://files.example.com' is not an http(s) URL. Give a URL such as "
+            "https://proxy.example.com, or leave it empty to use the region.",
             id="api_url_not_http",
         ),
         pytest.param(
             {"api_url": "https://"},
             "api_url",
-            "Config field `api_url`: 'https://' is not an http(s) URL. Give a URL such as https://proxy.example.com, or leave it empty to use the region.",
+            "Config field `api_url`: 'https://' is not an http(s) URL. Give a URL such as https://proxy.example.com, "
+            "or leave it empty to use the region.",
             id="api_url_without_host",
         ),
         pytest.param(
             {"start_date": "2024-13-01T00:00:00Z"},
             "start_date",
-            "Config field `start_date`: '2024-13-01T00:00:00Z' is not a date-time. Use YYYY-MM-DDTHH:MM:SSZ, e.g. 2024-01-01T00:00:00Z.",
+            "Config field `start_date`: '2024-13-01T00:00:00Z' is not a date-time. Use YYYY-MM-DDTHH:MM:SSZ, e.g. "
+            "2024-01-01T00:00:00Z.",
             id="malformed_start_date",
         ),
         pytest.param(
             {"start_date": "2999-01-01T00:00:00Z"},
             "start_date",
-            "Config field `start_date`: 2999-01-01T00:00:00Z is in the future, so nothing would be read. Use a past date, or leave it empty.",
+            "Config field `start_date`: 2999-01-01T00:00:00Z is in the future, so nothing would be read. Use a past "
+            "date, or leave it empty.",
             id="future_start_date",
         ),
         pytest.param(
@@ -137,13 +142,15 @@ def test_given_filter_when_parse_then_filter_is_a_dict():
         pytest.param(
             {"messages": {"types": ["fax"]}},
             "messages.types",
-            "Config field `messages.types`: unknown channel 'fax'. Use any of email, webhook, twilio, slack, push, in_app, or leave the list empty for all.",
+            "Config field `messages.types`: unknown channel 'fax'. Use any of email, webhook, twilio, slack, push, "
+            "in_app, or leave the list empty for all.",
             id="unknown_channel",
         ),
         pytest.param(
             {"messages": {"types": ["whatsapp"]}},
             "messages.types",
-            "Config field `messages.types`: unknown channel 'whatsapp'. Use any of email, webhook, twilio, slack, push, in_app, or leave the list empty for all.",
+            "Config field `messages.types`: unknown channel 'whatsapp'. Use any of email, webhook, twilio, slack, "
+            "push, in_app, or leave the list empty for all.",
             id="channel_not_in_the_current_reference",
         ),
         pytest.param(
@@ -179,19 +186,23 @@ def test_given_filter_when_parse_then_filter_is_a_dict():
         pytest.param(
             {"customers": {"filter": "{segment"}},
             "customers.filter",
-            "Config field `customers.filter`: it is not valid JSON (Expecting property name enclosed in double quotes at character 1). Fix the JSON, or leave it empty to read everyone.",
+            "Config field `customers.filter`: it is not valid JSON (Expecting property name enclosed in double "
+            "quotes at character 1). Fix the JSON, or leave it empty to read everyone.",
             id="filter_not_json",
         ),
         pytest.param(
             {"customers": {"filter": '{"attribute":{"field":"plan","operator":"gt","value":"1"}}'}},
             "customers.filter",
-            'Config field `customers.filter`: unknown operator "gt" (use eq or exists) in {"attribute":{"field":"plan","operator":"gt","value":"1"}}. Fix the JSON, or leave it empty to read everyone.',
+            'Config field `customers.filter`: unknown operator "gt" (use eq or exists) in '
+            '{"attribute":{"field":"plan","operator":"gt","value":"1"}}. Fix the JSON, or leave it empty to read '
+            "everyone.",
             id="filter_unknown_operator",
         ),
         pytest.param(
             {"customers": {"attributes": "email,,plan"}},
             "customers.attributes",
-            "Config field `customers.attributes`: 'email,,plan' has an empty attribute name. Separate names with single commas, e.g. email,first_name, or leave it empty for all.",
+            "Config field `customers.attributes`: 'email,,plan' has an empty attribute name. Separate names with "
+            "single commas, e.g. email,first_name, or leave it empty for all.",
             id="empty_attribute_name",
         ),
         pytest.param(
@@ -203,7 +214,8 @@ def test_given_filter_when_parse_then_filter_is_a_dict():
         pytest.param(
             {"activities": {"mode": "PARSED_DATA"}},
             "activities.types",
-            "Config field `activities.types`: is empty, but PARSED_DATA makes one stream per selected type. List the activity types to read, or use mode SINGLE_TABLE.",
+            "Config field `activities.types`: is empty, but PARSED_DATA makes one stream per selected type. List the "
+            "activity types to read, or use mode SINGLE_TABLE.",
             id="parsed_data_without_types",
         ),
         pytest.param(

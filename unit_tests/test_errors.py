@@ -16,8 +16,8 @@ from source_customerio.errors import (
     MISSING_PARENT_MESSAGE,
     NETWORK_MESSAGE,
     UNAUTHORIZED_MESSAGE,
-    CustomerioErrorHandler,
     CustomerioBackoff,
+    CustomerioErrorHandler,
     RetryLedger,
 )
 
@@ -297,7 +297,8 @@ def test_given_network_exception_without_retries_when_interpret_then_fails_namin
 
     assert (resolution.response_action, resolution.failure_type) == (ResponseAction.FAIL, FailureType.config_error)
     assert resolution.error_message == (
-        f"Could not reach Customer.io at api.customer.io ({cause}): check `region` and `api_url`, and that this machine can reach the API."
+        f"Could not reach Customer.io at api.customer.io ({cause}): check `region` and `api_url`, and that this "
+        "machine can reach the API."
     )
 
 

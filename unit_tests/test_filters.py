@@ -46,7 +46,8 @@ def test_given_valid_filter_when_parse_then_returns_it(text, expected):
         ),
         pytest.param(
             '{"segment":{"id":1},"not":{"segment":{"id":2}}}',
-            'each condition must be an object with exactly one of and, or, not, segment, attribute; got {"segment":{"id":1},"not":{"segment":{"id":2}}}',
+            "each condition must be an object with exactly one of and, or, not, segment, attribute; got "
+            '{"segment":{"id":1},"not":{"segment":{"id":2}}}',
             id="two_keys_in_one_condition",
         ),
         pytest.param('{"and":[]}', '"and" needs a non-empty list of conditions; got {"and":[]}', id="empty_and"),

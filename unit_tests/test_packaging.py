@@ -28,7 +28,15 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 DOCS = (ROOT / "docs" / "customerio.md").read_text()
 
 # Streams whose records describe people (issue 5): never suggested, marked in the docs.
-PERSONAL_DATA_STREAMS = {"customers", "segment_members", "messages", "activities_all", "esp_suppressions", "objects", "object_relationships"}
+PERSONAL_DATA_STREAMS = {
+    "customers",
+    "segment_members",
+    "messages",
+    "activities_all",
+    "esp_suppressions",
+    "objects",
+    "object_relationships",
+}
 PERSONAL_DATA_PREFIXES = ("activity_",)  # activities in PARSED_DATA mode: activity_<type>
 # The official connector's definitionId: ours is a different connector and must not reuse it.
 OFFICIAL_DEFINITION_ID = "34f697bc-b989-4eda-b06f-d0f39b88825b"
@@ -190,7 +198,7 @@ def docs_stream_table() -> Dict[str, Dict[str, str]]:
     header = [cell.strip().lower() for cell in rows[0].strip("|").split("|")]
     table = {}
     for row in rows[2:]:
-        cells = dict(zip(header, (cell.strip() for cell in row.strip("|").split("|"))))
+        cells = dict(zip(header, [cell.strip() for cell in row.strip("|").split("|")], strict=True))
         table[cells["stream"].strip("`")] = cells
     return table
 

@@ -24,9 +24,12 @@ from sandbox.workspace import DAY, Workspace
 
 SIGNING_KEY = b"sandbox-export-signing-key"  # fake; signs download links like a storage bucket would
 ROWS_PER_CHUNK = 2000
-EXPIRED_BODY = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
-BAD_SIGNATURE_BODY = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code></Error>'
-TWO_CREDENTIALS_BODY = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>'
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
+EXPIRED_BODY = XML_DECLARATION + b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+BAD_SIGNATURE_BODY = XML_DECLARATION + b"<Error><Code>SignatureDoesNotMatch</Code></Error>"
+TWO_CREDENTIALS_BODY = (
+    XML_DECLARATION + b"<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>"
+)
 
 
 class ExportJobs:

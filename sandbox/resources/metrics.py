@@ -4,8 +4,9 @@ Version 2 (campaign and campaign action metrics): `version` is required; `res` p
 `tz` the zone (default EST), `start`/`end` the window (at most 10 years). The sandbox also requires
 `start` and `end`, so a client that omits them is caught. Version 1 (every other endpoint, and
 campaign metrics with version=1): `period` and `steps`, answering the `steps` periods that end with
-the current one (by the workspace's clock, which every response's `Date` reports); a `steps` above the endpoint's cap, or below 2, gets a 400. Version 1 periods
-start at 00:00 EST (America/New_York), weeks on Sunday, months on the 1st.
+the current one (by the workspace's clock, which every response's `Date` reports); a `steps` above
+the endpoint's cap, or below 2, gets a 400. Version 1 periods start at 00:00 EST (America/New_York),
+weeks on Sunday, months on the 1st.
 
 A value is a pure function of (seed, parent, metric, period start); periods before the parent was
 created count zero and no period after the clock is answered.
@@ -304,7 +305,7 @@ def metric_rows(
 ) -> Records:
     starts = expected_starts(ws, config, parent[2], version)
     values = series(ws, parent, starts, version)
-    ids = dict(zip(id_fields, parent[1]))
+    ids = dict(zip(id_fields, parent[1], strict=True))
     return [
         {**ids, "period_start": start, "period": _unit(config), **{name: column[i] for name, column in values.items()}}
         for i, start in enumerate(starts)
@@ -324,7 +325,7 @@ def link_rows(ws: Workspace, config: Mapping[str, Any], parent: Parent, id_field
             "clicked": clicks,
         }
         for link in links(kind, parent_id)
-        for start, clicks in zip(starts, link_clicks(ws, kind, link["id"], created, starts, False))
+        for start, clicks in zip(starts, link_clicks(ws, kind, link["id"], created, starts, False), strict=True)
     ]
 
 

@@ -14,7 +14,7 @@ from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
 from source_customerio import activity_records
 from source_customerio.config import ConfigError
-from source_customerio.errors import json_body
+from source_customerio.responses import json_body
 from source_customerio.streams.base import CursorPaginatedStream, StreamContext
 from source_customerio.streams.series import SeriesStateMixin
 
@@ -59,7 +59,13 @@ class ActivitiesStream(SeriesStateMixin, CursorPaginatedStream):
             for deleted in self.deleted_readings
         ]
 
-    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
+        stream_slice = stream_slice or {}  # the CDK passes a slice; typed Optional
         params = super().request_params(
             stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
         )
@@ -137,12 +143,12 @@ class ParsedActivities(ActivitiesStream):
     def transform(self, record: MutableMapping[str, Any]) -> Mapping[str, Any]:
         return activity_records.parsed_record(record)
 
-    def get_json_schema(self) -> Mapping[str, Any]:
+    def get_json_schema(self) -> Mapping[str, Any]:  # type: ignore[override]  # the CDK's is this, lru-cached
         # The CDK asks for the schema once per record: learn it once, from one page of this type.
         if self._schema is None:
             schema = ResourceSchemaLoader("source_customerio").get_schema(activity_records.SINGLE_TABLE_STREAM)
             del schema["properties"][activity_records.DATA_PREFIX]
-            sample = self.read_slice_once({"type": self.activity_types[0], "sample": True})
+            sample = list(self.records_outside_a_sync({"type": self.activity_types[0], "sample": True}))
             schema["properties"].update(activity_records.learned_columns(sample))
             self._schema = schema
         return self._schema

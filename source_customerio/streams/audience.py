@@ -1,6 +1,6 @@
 """Audience resources besides people and segments: objects, subscription topics, ESP suppressions, collections."""
 
-from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
 
 from airbyte_cdk.models import SyncMode
 
@@ -8,6 +8,7 @@ from source_customerio.streams.base import (
     ClientSideIncrementalMixin,
     CursorPaginatedStream,
     CustomerioStream,
+    MixinBase,
     OffsetPaginatedStream,
     SubstreamMixin,
 )
@@ -35,7 +36,7 @@ def unique_slices(records: Iterable[Mapping[str, Any]], fields: Tuple[str, ...])
         key = tuple(record[name] for name in fields)
         if key not in seen:
             seen.add(key)
-            yield dict(zip(fields, key))
+            yield dict(zip(fields, key, strict=True))
 
 
 class ObjectTypes(CustomerioStream):
@@ -56,14 +57,20 @@ class ObjectIdentifiers(SubstreamMixin, CursorPaginatedStream):
     parent = ObjectTypes
     slice_field = "object_type_id"
 
-    def request_body_json(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Mapping[str, Any]:
+    def request_body_json(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Mapping[str, Any]:
+        stream_slice = stream_slice or {}  # the CDK passes a slice; typed Optional
         return every_object_filter(stream_slice["object_type_id"])
 
-    def get_json_schema(self) -> Mapping[str, Any]:
+    def get_json_schema(self) -> Mapping[str, Any]:  # type: ignore[override]  # the CDK's is this, lru-cached
         return {"type": "object", "additionalProperties": True}  # never discovered, so no schema file
 
 
-class EveryObjectMixin:
+class EveryObjectMixin(MixinBase):
     """One slice per object the search found, each once (search pages can repeat), addressed by
     `cio_object_id` (Customer.io's immutable, URL-safe id), not the user's `object_id`."""
 
@@ -73,7 +80,12 @@ class EveryObjectMixin:
     def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         return unique_slices(self.context.parents.records(ObjectIdentifiers, self.context), self.carried_slice_fields)
 
-    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
         params = super().request_params(  # type: ignore[misc]
             stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
         )

@@ -11,19 +11,21 @@ import threading
 from abc import ABC
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Type
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.call_rate import HttpAPIBudget
+from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
 from source_customerio.config import ConnectorConfig, StateError
-from source_customerio.errors import CustomerioBackoff, CustomerioErrorHandler, RetryLedger, json_body
+from source_customerio.errors import CustomerioBackoff, CustomerioErrorHandler, RetryLedger
 from source_customerio.pagination import next_cursor, sent_cursor
 from source_customerio.prefetch import OrderedPrefetcher
+from source_customerio.responses import json_body
 
 
 class ParentCache:
@@ -64,14 +66,12 @@ class CustomerioStream(HttpStream, ABC):
     """An App API resource read with one request per slice.
 
     Leaves set `data_field` (the response key holding the records) and `path_template`
-    (formatted with the slice). Slice values named in `carried_slice_fields` are added to
-    every record that lacks them.
+    (formatted with the slice).
     """
 
     primary_key: Any = "id"
     data_field: str
     path_template: str
-    carried_slice_fields: Tuple[str, ...] = ()
     ignore_missing_parent = False
 
     def __init__(self, context: StreamContext):
@@ -83,6 +83,11 @@ class CustomerioStream(HttpStream, ABC):
         super().__init__(authenticator=context.authenticator, api_budget=context.budget)
 
     @property
+    def carried_slice_fields(self) -> Tuple[str, ...]:
+        """The slice values added to every record that lacks them; none by default."""
+        return ()
+
+    @property
     def url_base(self) -> str:
         return f"{self.context.config.api_base}/v1/"
 
@@ -91,10 +96,21 @@ class CustomerioStream(HttpStream, ABC):
         # Full-refresh streams re-read everything; only incremental streams checkpoint.
         return self.supports_incremental
 
-    def path(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> str:
+    def path(
+        self,
+        *,
+        stream_state: Optional[Mapping[str, Any]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> str:
         return self.path_template.format(**(stream_slice or {}))
 
-    def request_kwargs(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Mapping[str, Any]:
+    def request_kwargs(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Mapping[str, Any]:
         # Never follow a redirect: it means the wrong region, and would carry the key elsewhere.
         return {"timeout": self.context.config.request_timeout_seconds, "allow_redirects": False}
 
@@ -113,7 +129,12 @@ class CustomerioStream(HttpStream, ABC):
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         return None
 
-    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
         return {}
 
     def parse_response(
@@ -154,7 +175,7 @@ class CustomerioStream(HttpStream, ABC):
         )
         return self._prefetcher.schedule(partitions, read_slice)
 
-    def _read_slice(self, stream_slice, *, sync_mode, cursor_field, stream_state) -> Iterable[Mapping[str, Any]]:
+    def _read_slice(self, stream_slice, *, sync_mode, cursor_field, stream_state) -> Iterable[StreamData]:
         if sync_mode != SyncMode.incremental:
             stream_state = {}
         listed = None if stream_slice else self.context.parents.listed(type(self))
@@ -178,13 +199,15 @@ class CustomerioStream(HttpStream, ABC):
         """The frozen stream state of the read this thread is doing (empty in full refresh)."""
         return getattr(self._reading, "state", {})
 
-    def read_slice_once(self, stream_slice: Mapping[str, Any]) -> List[Mapping[str, Any]]:
-        """Read one slice outside a sync (no state, no observe/slice_complete), e.g. a discover-time sample."""
-        return list(self._read_slice(stream_slice, sync_mode=SyncMode.full_refresh, cursor_field=None, stream_state={}))
+    def records_outside_a_sync(self, stream_slice: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        """The records of one slice, lazily, read outside a sync (no state, no observe/slice_complete): a
+        discover-time sample, or the search a customers read is sliced from."""
+        for item in self._read_slice(stream_slice, sync_mode=SyncMode.full_refresh, cursor_field=None, stream_state={}):
+            if isinstance(item, Mapping):
+                yield item
 
-    def read_records(
-        self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None
-    ) -> Iterable[Mapping[str, Any]]:
+    def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable[StreamData]:
+        records: Iterable[StreamData]
         if self._prefetcher is not None and self._prefetcher.is_next(stream_slice):
             records = self._prefetcher.records(stream_slice)
         else:
@@ -192,7 +215,8 @@ class CustomerioStream(HttpStream, ABC):
                 stream_slice, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state
             )
         for record in records:
-            self.observe(record)
+            if isinstance(record, Mapping):  # not a log message the CDK passes through
+                self.observe(record)
             yield record
         self.slice_complete(stream_slice or {})
 
@@ -207,12 +231,23 @@ class CustomerioStream(HttpStream, ABC):
         return True
 
 
+if TYPE_CHECKING:
+    MixinBase = CustomerioStream  # mixins are type-checked as the streams they are mixed into
+else:
+    MixinBase = object
+
+
 class CursorPaginatedStream(CustomerioStream, ABC):
     """`?start=<cursor>&limit=<page_size>`, following `next` until the listing ends."""
 
     page_size: Optional[int] = None  # None: the endpoint takes no limit
 
-    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
         params: Dict[str, Any] = {"limit": self.page_size} if self.page_size else {}
         if next_page_token:
             params.update(next_page_token)
@@ -222,7 +257,7 @@ class CursorPaginatedStream(CustomerioStream, ABC):
         if response.status_code != 200:
             return None
         body = json_body(response)
-        cursor = next_cursor(body, sent_cursor(response.request.url), len(self.extract_records(body)))
+        cursor = next_cursor(body, sent_cursor(response.request.url or ""), len(self.extract_records(body)))
         return {"start": cursor} if cursor else None
 
 
@@ -231,17 +266,22 @@ class OffsetPaginatedStream(CustomerioStream, ABC):
 
     page_size: int
 
-    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
         return {"limit": self.page_size, "offset": (next_page_token or {}).get("offset", 0)}
 
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         if response.status_code != 200 or len(self.extract_records(json_body(response))) < self.page_size:
             return None
-        sent = parse_qs(urlsplit(response.request.url).query).get("offset", ["0"])[0]
+        sent = parse_qs(urlsplit(response.request.url or "").query).get("offset", ["0"])[0]
         return {"offset": int(sent) + self.page_size}
 
 
-class SubstreamMixin:
+class SubstreamMixin(MixinBase):
     """One slice per parent record: `{slice_field: parent[parent_field]}`, carried into records."""
 
     parent: Type[CustomerioStream]
@@ -262,7 +302,7 @@ class SubstreamMixin:
         return not parents or stream_slice.get(self.slice_field) == parents[-1][self.parent_field]
 
 
-class ClientSideIncrementalMixin:
+class ClientSideIncrementalMixin(MixinBase):
     """Incremental on `cursor_field` for lists the API cannot filter: read all, keep records at or
     after the saved cursor (records updated in the saved second are read again, never lost).
 

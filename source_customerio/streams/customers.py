@@ -13,16 +13,16 @@ rows already emitted.
 """
 
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Sequence
 
 import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_customerio.errors import NoBlindRetryErrorHandler, RetryLedger, json_body
-
+from source_customerio.errors import NoBlindRetryErrorHandler, RetryLedger
 from source_customerio.export_file import ExportFileError, open_text, read_customers_csv, select_attributes
+from source_customerio.responses import json_body
 from source_customerio.streams.base import CursorPaginatedStream, CustomerioStream, StreamContext
 
 EVERYONE = {"attribute": {"field": "cio_id", "operator": "exists"}}
@@ -56,7 +56,7 @@ def attribute_slices(people: Iterable[Mapping[str, Any]], batch_size: int = BATC
         yield {"ids": batch}
 
 
-def customers_in(body: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+def customers_in(body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
     """The `customer` objects of a batch answer (`{"customers": [{"customer": {...}}]}`)."""
     return [item.get("customer", item) for item in body.get("customers") or []]
 
@@ -95,7 +95,12 @@ class CustomerSearch(CursorPaginatedStream):
     path_template = "customers"
     page_size = 1000
 
-    def request_body_json(self, **kwargs) -> Mapping[str, Any]:
+    def request_body_json(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Mapping[str, Any]:
         return {"filter": audience(self.context.config.customers_filter)}
 
 
@@ -111,22 +116,35 @@ class CustomersBySearch(Customers):
     path_template = "customers/attributes"
 
     def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-        # read_records, not read_only_records: page by page on this thread, and no schema needed.
-        return attribute_slices(CustomerSearch(self.context).read_records(SyncMode.full_refresh, stream_slice={}))
+        # Page by page on this thread, and no schema needed.
+        return attribute_slices(CustomerSearch(self.context).records_outside_a_sync({}))
 
-    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Dict[str, Any]:
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Dict[str, Any]:
         return {"id_type": "cio_id"}
 
-    def request_body_json(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> Mapping[str, Any]:
+    def request_body_json(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Mapping[str, Any]:
+        stream_slice = stream_slice or {}  # the CDK passes a slice; typed Optional
         return {"ids": stream_slice["ids"]}
 
-    def extract_records(self, body: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+    def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
         customers = customers_in(body)
         missing = left_out_ids(self.reading_slice["ids"], customers)
         if missing:
             self.logger.warning(
-                f"Customer.io left {len(missing)} of the {len(self.reading_slice['ids'])} requested ids out of its attributes answer "
-                f"(deleted since the search?), so they are not in this sync; first ids: {', '.join(missing[:LEFT_OUT_SAMPLE])}"
+                f"Customer.io left {len(missing)} of the {len(self.reading_slice['ids'])} requested ids out of its "
+                "attributes answer "
+                "(deleted since the search?), so they are not in this sync; first ids: "
+                f"{', '.join(missing[:LEFT_OUT_SAMPLE])}"
             )
         return customers
 
@@ -163,7 +181,8 @@ def wait_for_export(
         status = export.get("status")
         if export.get("failed") or status == "failed":
             raise export_error(
-                f"Customer.io reports customers export {export.get('id')} as failed and gives no reason. Run the sync again; "
+                f"Customer.io reports customers export {export.get('id')} as failed and gives no reason. Run the sync "
+                "again; "
                 "if it keeps failing, check `customers.filter` or use `customers.method` search."
             )
         if status == "done":
@@ -171,13 +190,15 @@ def wait_for_export(
         waited = clock() - started
         if waited >= deadline:
             raise export_error(
-                f"Customer.io's customers export {export.get('id')} was still {status} after {deadline_minutes:g} minutes. "
+                f"Customer.io's customers export {export.get('id')} was still {status} after {deadline_minutes:g} "
+                "minutes. "
                 "Raise `customers.export_timeout_minutes`, or use `customers.method` search.",
                 FailureType.config_error,
             )
         delay = min(next(delays), deadline - waited)
         log(
-            f"Customer.io customers export {export.get('id')} is {status} after {waited:.0f} s; checking again in {delay:.2g} s."
+            f"Customer.io customers export {export.get('id')} is {status} after {waited:.0f} s; checking again in "
+            f"{delay:.2g} s."
         )
         sleep(delay)
 
@@ -253,7 +274,8 @@ def download_with_retries(
             wait = FIRST_DOWNLOAD_RETRY_SECONDS * 2 ** (attempt - 1)
             log(
                 f"Downloading the customers export file failed after {emitted} rows ({error}); fetching it again "
-                f"in {wait:g} s from a fresh link (attempt {attempt + 1} of {attempts}), skipping the rows already read."
+                f"in {wait:g} s from a fresh link (attempt {attempt + 1} of {attempts}), skipping the rows already "
+                "read."
             )
             sleep(wait)
 
@@ -292,7 +314,8 @@ class CustomersByExport(Customers):
             body["attributes"] = list(config.customers_attributes)
         export_id = self.create_export(body)
         self.logger.info(
-            f"Customer.io customers export {export_id} created; waiting for it (at most {config.export_timeout_minutes} minutes)."
+            f"Customer.io customers export {export_id} created; waiting for it (at most "
+            f"{config.export_timeout_minutes} minutes)."
         )
         export = wait_for_export(
             lambda: self._call("GET", f"exports/{export_id}")["export"], config.export_timeout_minutes, self.logger.info
@@ -348,7 +371,7 @@ class CustomersByExport(Customers):
     ) -> Mapping[str, Any]:
         """One API call with the stream's key, error table and rate budget."""
         _, response = (client or self._api).send_request(
-            method, f"{self.url_base}{path}", request_kwargs=self.request_kwargs(), json=body
+            method, f"{self.url_base}{path}", request_kwargs=self.request_kwargs(stream_state=None), json=body
         )
         return json_body(response)
 

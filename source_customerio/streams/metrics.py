@@ -62,7 +62,7 @@ class MetricsStream(CustomerioStream, ABC):
         self._unread: Dict[str, Tuple[int, int]] = {}  # parent → the periods version 1 could not reach
 
     @property
-    def carried_slice_fields(self):
+    def carried_slice_fields(self) -> Tuple[str, ...]:
         return tuple(self.parent_ids)
 
     @property
@@ -93,11 +93,18 @@ class MetricsStream(CustomerioStream, ABC):
         # in: on the connector's, a clock ahead of the API's would move the state past unread periods.
         if stream_slice.get("checkpoint"):
             self.warn_of_unread_periods()
-            checkpoint = self.period.shift(self.period.floor(self._first_answer), -1)
+            began = self._first_answer if self._first_answer is not None else windows.current_time()
+            checkpoint = self.period.shift(self.period.floor(began), -1)
             if self._cursor_value is None or checkpoint > self._cursor_value:
                 self._cursor_value = checkpoint
 
-    def request_params(self, *, stream_state=None, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
+        stream_slice = stream_slice or {}  # the CDK passes a slice; typed Optional
         return self.api.params(self.period, stream_slice["since"], windows.current_time())
 
     def parse_response(self, response: requests.Response, **kwargs) -> Iterable[Mapping[str, Any]]:

@@ -28,7 +28,8 @@ class NewsletterContents(SubstreamMixin, CustomerioStream):
 
 
 class NewsletterTestGroups(SubstreamMixin, CustomerioStream):
-    """GET /v1/newsletters/{id}/test_groups: the A/B test groups of each newsletter (ids count from 0 per newsletter)."""
+    """GET /v1/newsletters/{id}/test_groups: the A/B test groups of each newsletter (ids count from 0
+    per newsletter)."""
 
     primary_key = ["newsletter_id", "id"]
     data_field = "test_groups"

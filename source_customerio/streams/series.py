@@ -11,6 +11,7 @@ A series without a type filter has the partition {"type": null}.
 from typing import Any, Dict, Mapping, MutableMapping, Optional
 
 from source_customerio.config import StateError
+from source_customerio.streams.base import MixinBase
 
 Series = Optional[str]
 
@@ -34,7 +35,7 @@ def saved_cursors(stream_state: Optional[Mapping[str, Any]], cursor_field: str) 
     return cursors
 
 
-class SeriesStateMixin:
+class SeriesStateMixin(MixinBase):
     """`state` as one cursor per series; leaves call `advance` when a piece of a series is complete."""
 
     cursor_field: str

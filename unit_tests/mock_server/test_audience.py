@@ -121,7 +121,6 @@ def given_object_types(http_mocker: HttpMocker, *type_ids: str) -> None:
 
 
 class ObjectsTest(TestCase):
-
     def keys(self, output):
         return [
             (

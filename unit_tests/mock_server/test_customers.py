@@ -323,7 +323,8 @@ class ExportTest(TestCase):
         output = read_stream(STREAM, config(method="export"), expecting_exception=True)
 
         assert first_error(output) == (
-            "Customer.io's customers export file cannot be read: it has no cio_id column; the columns seen: id, email, plan.",
+            "Customer.io's customers export file cannot be read: it has no cio_id column; the columns seen: id, "
+            "email, plan.",
             FailureType.system_error,
         )
 

@@ -1,4 +1,5 @@
-"""sender_identities (cursor pages; every sender once, `hidden` from the visible listing), snippets (keyed on name), reporting_webhooks."""
+"""sender_identities (cursor pages; every sender once, `hidden` from the visible listing), snippets
+(keyed on name), reporting_webhooks."""
 
 import json
 from unittest import TestCase

@@ -235,7 +235,7 @@ class CampaignActionMetricsTest(TestCase):
 
 class NewsletterMetricsTest(TestCase):
     @HttpMocker()
-    def test_given_state_and_no_date_when_read_then_version_1_steps_since_the_saved_day_and_arrays_end_on_the_connectors_day(
+    def test_given_state_and_no_date_when_read_then_version_1_steps_since_saved_day_and_arrays_end_on_connectors_day(
         self, http_mocker: HttpMocker
     ) -> None:
         given_newsletters(http_mocker, (7, CREATED))
@@ -284,7 +284,7 @@ class NewsletterMetricsTest(TestCase):
         assert final_state(output) == {"period_start": YESTERDAY}
 
     @HttpMocker()
-    def test_given_answers_on_both_sides_of_midnight_when_read_then_the_state_is_the_last_day_complete_at_the_first_answer(
+    def test_given_answers_on_both_sides_of_midnight_when_read_then_state_is_last_day_complete_at_first_answer(
         self, http_mocker: HttpMocker
     ) -> None:
         given_newsletters(http_mocker, (7, CREATED), (8, CREATED))
