@@ -1,6 +1,7 @@
 """End to end beyond EXPECTED: a key without a scope, pagination quirks seen from the server's side."""
 
 import pytest
+import requests
 from airbyte_cdk.models import AirbyteStreamStatus, FailureType, SyncMode
 from airbyte_cdk.test.state_builder import StateBuilder
 
@@ -102,3 +103,16 @@ def test_given_saved_cursor_when_campaign_actions_incremental_then_exactly_the_a
     expected = [action for action in every if action["updated"] >= cursor]
     assert 0 < len(expected) < len(every)
     assert canonical(records_by_stream(output)["campaign_actions"]) == canonical(expected)
+
+
+@pytest.mark.parametrize("parent, stream", [("campaigns", "campaign_actions"), ("broadcasts", "broadcast_actions")])
+def test_given_action_ids_served_as_digit_strings_when_read_then_integers(sandbox, config, parent, stream):
+    served = requests.get(
+        f"{sandbox.url}/v1/{parent}/3/actions", headers={"Authorization": f"Bearer {sandbox.app_key}"}, timeout=10
+    ).json()["actions"]
+    assert served and all(isinstance(action["id"], str) and action["id"].isdigit() for action in served)
+
+    records = records_by_stream(read_streams(config, [stream]))[stream]
+
+    assert all(isinstance(record["id"], int) for record in records)
+    assert {str(record["id"]) for record in records} >= {action["id"] for action in served}

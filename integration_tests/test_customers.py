@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import time
 
 import pytest
 import requests
@@ -235,8 +236,10 @@ def test_sandbox_export_file_is_gzip_csv_with_identifier_columns_first(export_sa
         headers=headers,
         timeout=10,
     ).json()["export"]
+    deadline = time.monotonic() + 10
     while requests.get(f"{api}/{created['id']}", headers=headers, timeout=10).json()["export"]["status"] != "done":
-        pass
+        assert time.monotonic() < deadline, "the export never finished"
+        time.sleep(0.05)
     url = requests.get(f"{api}/{created['id']}/download", headers=headers, timeout=10).json()["url"]
 
     assert gzip.decompress(requests.get(url, timeout=10).content).decode() == (

@@ -146,3 +146,11 @@ def existing_id(request: Request, name: str, known: Container[int], what: str) -
     if value not in known:
         raise ApiError(404, f"{what} not found")
     return value
+
+
+def action_as_served(action: Dict[str, Any], parent_id: int) -> Dict[str, Any]:
+    """A campaign or broadcast action as the API sends it: every third parent's action ids (`id`,
+    `from_id`) come as digit strings. The sandbox keeps them as integers."""
+    if parent_id % 3:
+        return action
+    return {**action, **{name: str(action[name]) for name in ("id", "from_id") if action[name] is not None}}

@@ -25,6 +25,29 @@ CUSTOMER_METHODS = ("search", "export")
 METRIC_PERIODS = ("hours", "days", "weeks", "months")
 
 
+@dataclass(frozen=True)
+class Bounds:
+    default: float
+    low: float
+    high: float
+
+
+# spec.json states the same choices, defaults and bounds; unit_tests/test_config.py ties the two.
+CHOICES = {  # field: (the values, the default)
+    "customers.method": (CUSTOMER_METHODS, "search"),
+    "activities.mode": (ACTIVITY_MODES, "SINGLE_TABLE"),
+    "metrics.period": (METRIC_PERIODS, "days"),
+}
+BOUNDS = {
+    "messages.lookback_days": Bounds(30, 0, 180),
+    "customers.export_timeout_minutes": Bounds(120, 1, 1440),
+    "requests_per_second": Bounds(10, 0.1, 10),
+    "max_concurrent_requests": Bounds(6, 1, 16),
+    "request_timeout_seconds": Bounds(60, 1, 600),
+    "rate_limit_max_wait_minutes": Bounds(30, 0, 1440),
+}
+
+
 class ConfigError(AirbyteTracedException):
     """A configuration value that cannot work; the message names the field."""
 
@@ -140,16 +163,26 @@ def _attributes(text: Optional[str]) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _bounded(section: Mapping[str, Any], key: str, field: str, default: Any, low: float, high: float) -> Any:
-    value = section.get(key, default)
+def _bounded(section: Mapping[str, Any], field: str) -> Any:
+    """The number at `field` (dotted, its last part the key in `section`), within BOUNDS[field]."""
+    bounds = BOUNDS[field]
+    value = section.get(field.split(".")[-1])
     if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or not low <= value <= high:
-        raise ConfigError(field, f"{value!r} is out of range", f"Use a number from {low:g} to {high:g}.")
+        return bounds.default
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or math.isnan(value)
+        or not bounds.low <= value <= bounds.high
+    ):
+        raise ConfigError(field, f"{value!r} is out of range", f"Use a number from {bounds.low:g} to {bounds.high:g}.")
     return value
 
 
-def _choice(value: Any, field: str, choices: Tuple[str, ...]) -> str:
+def _choice(section: Mapping[str, Any], field: str) -> str:
+    """The value at `field` (dotted, its last part the key in `section`), one of CHOICES[field]."""
+    choices, default = CHOICES[field]
+    value = section.get(field.split(".")[-1]) or default
     if value not in choices:
         raise ConfigError(field, f"unknown value {value!r}", f"Use one of {', '.join(choices)}.")
     return value
@@ -177,7 +210,7 @@ def parse_config(config: Mapping[str, Any]) -> ConnectorConfig:
     activity_types = tuple(dict.fromkeys(str(t).strip() for t in activities.get("types") or ()))
     if any(not t for t in activity_types):
         raise ConfigError("activities.types", "has an empty activity type", "Remove the empty entry.")
-    activity_mode = _choice(activities.get("mode") or "SINGLE_TABLE", "activities.mode", ACTIVITY_MODES)
+    activity_mode = _choice(activities, "activities.mode")
     if activity_mode == "PARSED_DATA" and not activity_types:
         raise ConfigError(
             "activities.types",
@@ -190,21 +223,17 @@ def parse_config(config: Mapping[str, Any]) -> ConnectorConfig:
         api_base=_api_base(config),
         start_date=_start_date(config.get("start_date")),
         message_types=_message_types(messages.get("types")),
-        messages_lookback_days=int(_bounded(messages, "lookback_days", "messages.lookback_days", 30, 0, 180)),
+        messages_lookback_days=int(_bounded(messages, "messages.lookback_days")),
         customers_filter=customers_filter,
         customers_attributes=_attributes(customers.get("attributes")),
-        customers_method=_choice(customers.get("method") or "search", "customers.method", CUSTOMER_METHODS),
-        export_timeout_minutes=int(
-            _bounded(customers, "export_timeout_minutes", "customers.export_timeout_minutes", 120, 1, 1440)
-        ),
+        customers_method=_choice(customers, "customers.method"),
+        export_timeout_minutes=int(_bounded(customers, "customers.export_timeout_minutes")),
         activity_types=activity_types,
         activity_mode=activity_mode,
         include_deleted_activities=bool(activities.get("include_deleted", False)),
-        metrics_period=_choice(metrics.get("period") or "days", "metrics.period", METRIC_PERIODS),
-        requests_per_second=float(_bounded(config, "requests_per_second", "requests_per_second", 10, 0.1, 10)),
-        max_concurrent_requests=int(_bounded(config, "max_concurrent_requests", "max_concurrent_requests", 6, 1, 16)),
-        request_timeout_seconds=int(_bounded(config, "request_timeout_seconds", "request_timeout_seconds", 60, 1, 600)),
-        rate_limit_max_wait_minutes=int(
-            _bounded(config, "rate_limit_max_wait_minutes", "rate_limit_max_wait_minutes", 30, 0, 1440)
-        ),
+        metrics_period=_choice(metrics, "metrics.period"),
+        requests_per_second=float(_bounded(config, "requests_per_second")),
+        max_concurrent_requests=int(_bounded(config, "max_concurrent_requests")),
+        request_timeout_seconds=int(_bounded(config, "request_timeout_seconds")),
+        rate_limit_max_wait_minutes=int(_bounded(config, "rate_limit_max_wait_minutes")),
     )

@@ -27,7 +27,7 @@ V1_MAX_STEPS = {"hours": 24, "days": 45, "weeks": 12, "months": 120}
 # Version 2 allows `end` at most 10 years after `start`.
 V2_MAX_PERIODS = {"hours": 24 * 3650, "days": 3650, "weeks": 521, "months": 120}
 
-Series = Mapping[str, Sequence[Any]]
+MetricSeries = Mapping[str, Sequence[Any]]
 
 
 @lru_cache(maxsize=1024)  # every array of a sync's responses walks the same few ranges
@@ -77,7 +77,7 @@ class Period:
         return (days if self.unit == "days" else days // 7) + 1
 
 
-def read_from(period: Period, reach: int, bounds: Iterable[Optional[int]]) -> int:
+def first_period_to_read(period: Period, reach: int, bounds: Iterable[Optional[int]]) -> int:
     """The first period to read: the latest of `bounds` (saved cursor, start date, parent creation),
     never before the period containing `reach` (the oldest moment the API answers). After the
     current period (a saved cursor from the future) it means there is nothing to read."""
@@ -141,7 +141,7 @@ VERSION_1 = MetricsApi(1)
 VERSION_2 = MetricsApi(2)
 
 
-def series_of(node: Any) -> Series:
+def series_of(node: Any) -> MetricSeries:
     """The {name: [values]} of a metrics object, whether it arrives as {"metric": {"series": ...}}
     (the spec) or {"series": {"series": ...}} (what ingestr reads); names without an array are skipped."""
     if not isinstance(node, Mapping):
@@ -153,7 +153,7 @@ def series_of(node: Any) -> Series:
     return {}
 
 
-def series_rows(series: Series, period: Period, first_period: Callable[[int], int]) -> List[Dict[str, Any]]:
+def series_rows(series: MetricSeries, period: Period, first_period: Callable[[int], int]) -> List[Dict[str, Any]]:
     """One row per period, oldest first: {"period_start": ..., <name>: value, ...}.
 
     `first_period(length)` places each array; arrays of different lengths are placed one by one,
@@ -166,7 +166,7 @@ def series_rows(series: Series, period: Period, first_period: Callable[[int], in
     return [rows[key] for key in sorted(rows)]
 
 
-def link_rows(body: Any, rows_of: Callable[[Series], List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+def link_rows(body: Any, rows_of: Callable[[MetricSeries], List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
     """The rows of a links-metrics body, {"links": [{"link": {"id", "href"}, "metric": {"series"}}]},
     each with the link's `link_id` and `href`; entries without a link object are skipped."""
     links = body.get("links") if isinstance(body, Mapping) else None

@@ -34,7 +34,7 @@ def windows(start: int, end: int, size: int = WINDOW_SECONDS) -> List[Window]:
     return spans
 
 
-def read_from(start_date: Optional[int], cursor: Optional[int], lookback_days: int) -> int:
+def first_window_start(start_date: Optional[int], cursor: Optional[int], lookback_days: int) -> int:
     """Where a read starts: after `cursor` less the lookback, never before `start_date` or 2012.
 
     `cursor` is the end of the last completely read window (None: never read, or full refresh).

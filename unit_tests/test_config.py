@@ -1,9 +1,21 @@
 """The configuration boundary: typed values from a valid config, one ConfigError naming the field otherwise."""
 
+import json
+from pathlib import Path
+
 import pytest
 from airbyte_cdk.models import FailureType
 
-from source_customerio.config import ConfigError, parse_config
+import source_customerio
+from source_customerio.config import (
+    BOUNDS,
+    CHANNEL_ALIASES,
+    CHOICES,
+    MESSAGE_CHANNELS,
+    REGION_HOSTS,
+    ConfigError,
+    parse_config,
+)
 
 KEY = "fake-app-key"
 
@@ -233,3 +245,32 @@ def test_given_invalid_config_when_parse_then_config_error_names_field(overrides
     assert raised.value.field == field
     assert raised.value.message == message
     assert raised.value.failure_type == FailureType.config_error
+
+
+def spec_property(field: str) -> dict:
+    spec = json.loads((Path(source_customerio.__file__).parent / "spec.json").read_text())
+    node = spec["connectionSpecification"]
+    for part in field.split("."):
+        node = node["properties"][part]
+    return node
+
+
+@pytest.mark.parametrize("field", sorted(BOUNDS))
+def test_spec_states_the_default_and_bounds_the_config_applies(field):
+    bounds = spec_property(field)
+    assert (bounds["default"], bounds["minimum"], bounds["maximum"]) == (
+        BOUNDS[field].default,
+        BOUNDS[field].low,
+        BOUNDS[field].high,
+    )
+
+
+@pytest.mark.parametrize("field", sorted(CHOICES))
+def test_spec_offers_the_choices_and_default_the_config_accepts(field):
+    choices, default = CHOICES[field]
+    assert (spec_property(field)["enum"], spec_property(field)["default"]) == (list(choices), default)
+
+
+def test_spec_offers_the_regions_and_channels_the_config_accepts():
+    assert spec_property("region")["enum"] == list(REGION_HOSTS)
+    assert spec_property("messages.types")["items"]["enum"] == [*MESSAGE_CHANNELS, *CHANNEL_ALIASES]

@@ -12,8 +12,8 @@ from source_customerio.metrics import (
     VERSION_2,
     Period,
     answered_at,
+    first_period_to_read,
     link_rows,
-    read_from,
     series_of,
     series_rows,
     within,
@@ -85,25 +85,27 @@ class TestReadFrom:
     reach = ts("2026-10-14T09:00:00-04:00")
 
     def test_given_no_bounds_then_from_the_period_of_the_reach(self):
-        assert read_from(DAYS, self.reach, (None, None, None)) == ts("2026-10-14T00:00:00-04:00")
+        assert first_period_to_read(DAYS, self.reach, (None, None, None)) == ts("2026-10-14T00:00:00-04:00")
 
     def test_given_a_saved_period_then_from_that_period(self):
         saved = DAYS.shift(self.today, -1)
 
-        assert read_from(DAYS, self.reach, (saved, None, None)) == saved
+        assert first_period_to_read(DAYS, self.reach, (saved, None, None)) == saved
 
     def test_given_a_parent_created_mid_day_then_from_the_start_of_that_day(self):
         created = ts("2026-11-20T15:00:00-05:00")
 
-        assert read_from(DAYS, self.reach, (None, ts("2026-11-01T00:00:00Z"), created)) == ts(
+        assert first_period_to_read(DAYS, self.reach, (None, ts("2026-11-01T00:00:00Z"), created)) == ts(
             "2026-11-20T00:00:00-05:00"
         )
 
     def test_given_bounds_older_than_the_reach_then_the_reach_wins(self):
-        assert read_from(DAYS, self.reach, (ts("2020-01-01T00:00:00Z"), None, None)) == ts("2026-10-14T00:00:00-04:00")
+        assert first_period_to_read(DAYS, self.reach, (ts("2020-01-01T00:00:00Z"), None, None)) == ts(
+            "2026-10-14T00:00:00-04:00"
+        )
 
     def test_given_a_saved_period_after_now_then_after_the_current_period(self):
-        assert read_from(DAYS, self.reach, (self.now + 10 * 86400, None, None)) == DAYS.shift(self.today, 10)
+        assert first_period_to_read(DAYS, self.reach, (self.now + 10 * 86400, None, None)) == DAYS.shift(self.today, 10)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,14 @@
 
 import pytest
 
-from source_customerio.windows import API_MAX_WINDOW_SECONDS, DAY, HISTORY_START, WINDOW_SECONDS, read_from, windows
+from source_customerio.windows import (
+    API_MAX_WINDOW_SECONDS,
+    DAY,
+    HISTORY_START,
+    WINDOW_SECONDS,
+    first_window_start,
+    windows,
+)
 
 T = 1790000000
 
@@ -64,5 +71,7 @@ def test_given_unusable_size_when_cut_then_error(size):
         "start-date-bounds-lookback",
     ],
 )
-def test_given_start_date_and_cursor_when_read_from_then_start(start_date, cursor, lookback_days, expected):
-    assert read_from(start_date, cursor, lookback_days) == expected
+def test_given_start_date_and_cursor_when_first_window_start_then_that_start(
+    start_date, cursor, lookback_days, expected
+):
+    assert first_window_start(start_date, cursor, lookback_days) == expected

@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List
 
-from sandbox.api import Request, existing_id, route
+from sandbox.api import Request, action_as_served, existing_id, route
 from sandbox.workspace import DAY, TOPICS, Workspace
 
 ACTION_TYPES = ("email", "push", "twilio", "webhook", "in_app")
@@ -18,7 +18,7 @@ def broadcast(ws: Workspace, broadcast_id: int) -> Dict[str, Any]:
     created = ws.now - rng.randint(60, 700) * DAY
     updated = min(created + rng.randint(0, 60) * DAY, ws.now)
     running = broadcast_id % 3 != 0
-    actions = [{"id": int(action["id"]), "type": action["type"]} for action in broadcast_actions(ws, broadcast_id)]
+    actions = [{"id": action["id"], "type": action["type"]} for action in broadcast_actions(ws, broadcast_id)]
     return {
         "id": broadcast_id,
         "deduplicate_id": f"{broadcast_id}:{updated}",
@@ -39,7 +39,7 @@ def broadcast(ws: Workspace, broadcast_id: int) -> Dict[str, Any]:
 
 
 def broadcast_actions(ws: Workspace, broadcast_id: int) -> List[Dict[str, Any]]:
-    """1 to 3 variants per broadcast; every third broadcast's ids come as digit strings."""
+    """1 to 3 variants per broadcast, with integer ids (see `action_as_served`)."""
     actions = []
     for index in range(1 + broadcast_id % 3):
         rng = ws.rng("broadcast_action", (broadcast_id, index))
@@ -67,9 +67,6 @@ def broadcast_actions(ws: Workspace, broadcast_id: int) -> List[Dict[str, Any]]:
         }
         if kind == "webhook":
             action.update(url=f"https://hooks.example.com/broadcasts/{broadcast_id}", method="post")
-        if broadcast_id % 3 == 0:
-            action["id"] = str(action_id)
-            action["from_id"] = None if action["from_id"] is None else str(action["from_id"])
         actions.append(action)
     return actions
 
@@ -103,7 +100,8 @@ def list_broadcasts(ws: Workspace, request: Request):
 
 @route("GET", "broadcasts/{broadcast_id}/actions", scope="broadcasts")
 def list_broadcast_actions(ws: Workspace, request: Request):
-    return {"actions": broadcast_actions(ws, require_broadcast(ws, request))}
+    broadcast_id = require_broadcast(ws, request)
+    return {"actions": [action_as_served(action, broadcast_id) for action in broadcast_actions(ws, broadcast_id)]}
 
 
 @route("GET", "broadcasts/{broadcast_id}/triggers", scope="broadcasts")

@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List
 
-from sandbox.api import ApiError, Request, cursor_page, existing_id, route
+from sandbox.api import ApiError, Request, action_as_served, cursor_page, existing_id, route
 from sandbox.workspace import DAY, TOPICS, Workspace
 
 TRIGGERS = ("segment", "event", "date", "form", "relationship", "object", "webhook")
@@ -23,7 +23,7 @@ def campaign(ws: Workspace, campaign_id: int) -> Dict[str, Any]:
         "updated": updated,
         "active": campaign_id % 4 != 0,
         "state": ("running", "draft", "stopped")[campaign_id % 3],
-        "actions": [{"type": action["type"], "id": int(action["id"])} for action in campaign_actions(ws, campaign_id)],
+        "actions": [{"type": action["type"], "id": action["id"]} for action in campaign_actions(ws, campaign_id)],
         "first_started": created + DAY,
         "tags": [TOPICS[(campaign_id + k) % len(TOPICS)] for k in range(campaign_id % 3)],
         "created_by": f"user{campaign_id % 5}@example.com",
@@ -51,7 +51,7 @@ def campaign(ws: Workspace, campaign_id: int) -> Dict[str, Any]:
 
 
 def campaign_actions(ws: Workspace, campaign_id: int) -> List[Dict[str, Any]]:
-    """Campaigns have 1 to 23 actions (so up to 3 pages of 10); every third campaign's ids come as strings."""
+    """Campaigns have 1 to 23 actions (so up to 3 pages of 10), with integer ids (see `action_as_served`)."""
     count = 1 + (campaign_id * 7) % 23
     base = campaign_id * 1000
     actions = []
@@ -80,9 +80,6 @@ def campaign_actions(ws: Workspace, campaign_id: int) -> List[Dict[str, Any]]:
         }
         if kind == "webhook":
             action.update(url=f"https://hooks.example.com/{campaign_id}/{index}", method="post")
-        if campaign_id % 3 == 0:
-            action["id"] = str(action["id"])
-            action["from_id"] = None if action["from_id"] is None else str(action["from_id"])
         actions.append(action)
     return actions
 
@@ -104,5 +101,7 @@ def list_campaigns(ws: Workspace, request: Request):
 def list_campaign_actions(ws: Workspace, request: Request):
     if request.arg("limit") is not None:
         raise ApiError(400, "limit is not a parameter of this endpoint")
-    chunk, next_cursor = cursor_page(request, "actions", campaign_actions(ws, require_campaign(ws, request)), 10, 10)
+    campaign_id = require_campaign(ws, request)
+    actions = [action_as_served(action, campaign_id) for action in campaign_actions(ws, campaign_id)]
+    chunk, next_cursor = cursor_page(request, "actions", actions, 10, 10)
     return {"actions": list(chunk), "next": next_cursor}

@@ -110,7 +110,7 @@ def campaign_parent(ws: Workspace, campaign_id: int) -> Parent:
 
 def campaign_action_parents(ws: Workspace, campaign_id: int) -> List[Parent]:
     return [
-        ("campaign_action", (campaign_id, int(a["id"])), a["created"], a["type"])
+        ("campaign_action", (campaign_id, a["id"]), a["created"], a["type"])
         for a in campaigns.campaign_actions(ws, campaign_id)
     ]
 
@@ -126,7 +126,7 @@ def broadcast_parent(ws: Workspace, broadcast_id: int) -> Parent:
 
 def broadcast_action_parents(ws: Workspace, broadcast_id: int) -> List[Parent]:
     return [
-        ("broadcast_action", (broadcast_id, int(a["id"])), a["created"], a["type"])
+        ("broadcast_action", (broadcast_id, a["id"]), a["created"], a["type"])
         for a in broadcasts.broadcast_actions(ws, broadcast_id)
     ]
 

@@ -376,9 +376,9 @@ class CustomersByExport(Customers):
         return json_body(response)
 
 
-CUSTOMER_METHODS = {"search": CustomersBySearch, "export": CustomersByExport}
+CUSTOMERS_STREAM_OF_METHOD = {"search": CustomersBySearch, "export": CustomersByExport}
 
 
 def customers_stream(context: StreamContext) -> Customers:
     """The customers stream for the configured `customers.method`."""
-    return CUSTOMER_METHODS[context.config.customers_method](context)
+    return CUSTOMERS_STREAM_OF_METHOD[context.config.customers_method](context)

@@ -27,7 +27,7 @@ class Messages(SeriesStateMixin, CursorPaginatedStream):
         now = windows.current_time()
         for channel in config.message_types or (None,):
             cursor = self.saved_cursor(stream_state, channel) if sync_mode == SyncMode.incremental else None
-            start = windows.read_from(config.start_date, cursor, config.messages_lookback_days)
+            start = windows.first_window_start(config.start_date, cursor, config.messages_lookback_days)
             for start_ts, end_ts in windows.windows(start, now):
                 yield {"type": channel, "start_ts": start_ts, "end_ts": end_ts}
 

@@ -24,9 +24,9 @@ from source_customerio.metrics import (
     MetricsApi,
     Period,
     answered_at,
+    first_period_to_read,
     iso_date,
     link_rows,
-    read_from,
     series_of,
     series_rows,
     within,
@@ -80,7 +80,9 @@ class MetricsStream(CustomerioStream, ABC):
         reach = self.api.reach(self.period, now)
         slices: List[Dict[str, Any]] = []
         for parent in self.context.parents.records(self.parent, self.context):
-            since = read_from(self.period, reach, (saved, self.context.config.start_date, parent.get("created")))
+            since = first_period_to_read(
+                self.period, reach, (saved, self.context.config.start_date, parent.get("created"))
+            )
             if since <= self.period.floor(now):  # else the saved period is in the future: nothing to read
                 slices.append({**{name: parent.get(field) for name, field in self.parent_ids.items()}, "since": since})
         if slices:

@@ -13,10 +13,10 @@ from typing import Any, Dict, Mapping, MutableMapping, Optional
 from source_customerio.config import StateError
 from source_customerio.streams.base import MixinBase
 
-Series = Optional[str]
+SeriesName = Optional[str]
 
 
-def saved_cursors(stream_state: Optional[Mapping[str, Any]], cursor_field: str) -> Dict[Series, int]:
+def saved_cursors(stream_state: Optional[Mapping[str, Any]], cursor_field: str) -> Dict[SeriesName, int]:
     """The cursor of each series in a state; a state of another shape raises ValueError."""
     stream_state = stream_state or {}
     entries = stream_state.get("states", ()) if isinstance(stream_state, Mapping) else None
@@ -24,7 +24,7 @@ def saved_cursors(stream_state: Optional[Mapping[str, Any]], cursor_field: str) 
         raise ValueError(
             f'is not {{"states": [{{"partition": {{"type": ...}}, "cursor": {{"{cursor_field}": <unix seconds>}}}}]}}'
         )
-    cursors: Dict[Series, int] = {}
+    cursors: Dict[SeriesName, int] = {}
     for entry in entries:
         partition = entry.get("partition") if isinstance(entry, Mapping) else None
         cursor = entry.get("cursor") if isinstance(entry, Mapping) else None
@@ -41,7 +41,7 @@ class SeriesStateMixin(MixinBase):
     cursor_field: str
 
     def __init__(self, *args: Any, **kwargs: Any):
-        self._series_cursors: Dict[Series, int] = {}
+        self._series_cursors: Dict[SeriesName, int] = {}
         super().__init__(*args, **kwargs)
 
     @property
@@ -62,10 +62,10 @@ class SeriesStateMixin(MixinBase):
         except ValueError as error:
             raise StateError(f"The saved state of stream `{self.name}`", str(error)) from None
 
-    def saved_cursor(self, stream_state: Mapping[str, Any], series: Series) -> Optional[int]:
+    def saved_cursor(self, stream_state: Mapping[str, Any], series: SeriesName) -> Optional[int]:
         return saved_cursors(stream_state, self.cursor_field).get(series)
 
-    def advance(self, series: Series, value: Optional[int]) -> None:
+    def advance(self, series: SeriesName, value: Optional[int]) -> None:
         """Move a series' cursor forward (never back: a lookback re-read does not undo progress)."""
         if value is None:
             return

@@ -1,6 +1,7 @@
 """Reading one stream through the real entrypoint, and the matrix of cases every stream passes."""
 
 import functools
+from abc import ABC, abstractmethod
 from typing import Any, Callable, Optional, Tuple
 from unittest.mock import call, patch
 
@@ -52,7 +53,7 @@ def first_error(output: EntrypointOutput) -> Tuple[str, FailureType]:
     return error.message, error.failure_type
 
 
-class StreamMatrix:
+class StreamMatrix(ABC):
     """The cases every stream passes (one page, empty, 401, 403, 429 then success, 500 then success, EU).
 
     A test file combines it with unittest.TestCase and says what the stream reads: `stream_name`,
@@ -65,16 +66,16 @@ class StreamMatrix:
     first_id: Any = 1
     second_id: Any = 2
 
-    def request(self, region: str = "US") -> CustomerioRequestBuilder:
-        raise NotImplementedError
+    @abstractmethod
+    def request(self, region: str = "US") -> CustomerioRequestBuilder: ...
 
-    def page(self) -> HttpResponseBuilder:
-        raise NotImplementedError
+    @abstractmethod
+    def page(self) -> HttpResponseBuilder: ...
 
-    def record(self) -> RecordBuilder:
-        raise NotImplementedError
+    @abstractmethod
+    def record(self) -> RecordBuilder: ...
 
-    def given_parents(self, http_mocker: HttpMocker, region: str = "US") -> None:
+    def given_parents(self, http_mocker: HttpMocker, region: str = "US") -> None:  # noqa: B027 (optional hook)
         """Register the parent list a substream reads first; top-level streams have none."""
 
     def read(self, config: Optional[dict] = None, expecting_exception: bool = False) -> EntrypointOutput:
