@@ -21,6 +21,7 @@ _BATCH_SIZE = 500
 # that fills its buffer stops requesting, so long slices (a dense 30-day messages window is dozens
 # of 1000-record pages) need deep buffers to keep requests in flight: with 2000 records per reader
 # messages reached 0.68 of the rate floor, with 10000 0.90. 60000 messages take about 90 MB.
+# Re-measure after changing it: `make bench` reports efficiency and peak RSS per stream.
 _MAX_BUFFERED_RECORDS = 60_000
 
 
