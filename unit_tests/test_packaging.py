@@ -5,6 +5,7 @@ different places; each test names the file to fix.
 """
 
 import itertools
+import json
 import logging
 import re
 import tomllib
@@ -220,3 +221,31 @@ def test_docs_personal_data_column_matches_the_policy(flag):
 
     assert marked and all(is_personal(name) == (flag == "yes") for name in marked)
     assert set(table) == {name for name, row in table.items() if row["personal data"].lower() in ("yes", "no")}
+
+
+# -- schemas ---------------------------------------------------------------------------------
+SCHEMAS = ROOT / "source_customerio" / "schemas"
+
+
+def test_every_discovered_schema_has_its_shared_fragments_inlined(config):
+    for name, stream in discovered_streams(config).items():
+        schema = json.dumps(stream.json_schema)
+        assert "$ref" not in schema, name
+        assert all("type" in definition for definition in stream.json_schema["properties"].values()), name
+
+
+def test_every_shared_fragment_is_used_by_several_schemas():
+    schema_texts = [path.read_text() for path in SCHEMAS.glob("*.json")]
+    for fragment in (SCHEMAS / "shared").glob("*.json"):
+        users = sum(f'"$ref": "{fragment.name}"' in text for text in schema_texts)
+        assert users >= 2, fragment.name
+
+
+def test_the_delivery_metrics_schemas_count_the_same_metrics():
+    def counted(path: Path) -> set:
+        properties = json.loads(path.read_text())["properties"]
+        return {name for name, definition in properties.items() if definition == {"$ref": "metric_count.json"}}
+
+    streams = ("campaign", "campaign_action", "broadcast", "broadcast_action", "newsletter")
+    counts = [counted(SCHEMAS / f"{stream}_metrics.json") for stream in streams]
+    assert counts[0] and all(count == counts[0] for count in counts)
