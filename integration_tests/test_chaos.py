@@ -7,17 +7,23 @@ tests measure retries, not waiting.
 """
 
 import time
-from types import SimpleNamespace
-from typing import List
+from typing import Iterator, List
 
 import pytest
 import requests
 from airbyte_cdk.models import AirbyteStreamStatus
-from airbyte_cdk.sources.streams.http import rate_limiting
 
 from sandbox.expected import EXPECTED
 from sandbox.server import CHAOS_KINDS, Settings
-from sandbox.testing import SMALL_KNOBS, canonical, discovered_streams, read_streams, records_by_stream, small_config
+from sandbox.testing import (
+    SMALL_KNOBS,
+    canonical,
+    discovered_streams,
+    read_streams,
+    recorded_cdk_sleeps,
+    records_by_stream,
+    small_config,
+)
 from source_customerio.errors import BAD_BODY_MESSAGE, MAX_RETRIES, NETWORK_MESSAGE
 
 # The client gives up on a stalled request after 1 s; the sandbox stalls for longer.
@@ -40,10 +46,9 @@ FINAL_ERROR = {
 
 
 @pytest.fixture
-def backoff_sleeps(monkeypatch) -> List[float]:
-    slept: List[float] = []
-    monkeypatch.setattr(rate_limiting, "time", SimpleNamespace(sleep=slept.append))
-    return slept
+def backoff_sleeps() -> Iterator[List[float]]:
+    with recorded_cdk_sleeps() as slept:
+        yield slept
 
 
 def chaos_sandbox(make_sandbox, **chaos):

@@ -9,18 +9,24 @@ never with the signed export download or at the region a redirect points to.
 import logging
 import socket
 from io import StringIO
-from types import SimpleNamespace
 from typing import Any, Dict
 
 import pytest
 from airbyte_cdk.logger import AirbyteLogFormatter
 from airbyte_cdk.models import AirbyteMessageSerializer, SyncMode
 from airbyte_cdk.models.airbyte_protocol_serializers import ConfiguredAirbyteCatalogSerializer
-from airbyte_cdk.sources.streams.http import rate_limiting
 from airbyte_cdk.test.entrypoint_wrapper import read
 
 from sandbox.server import CHAOS_KINDS, Settings
-from sandbox.testing import SMALL_KNOBS, catalog, discovered_streams, messages, run_cli, small_config
+from sandbox.testing import (
+    SMALL_KNOBS,
+    catalog,
+    discovered_streams,
+    messages,
+    recorded_cdk_sleeps,
+    run_cli,
+    small_config,
+)
 from source_customerio import SourceCustomerio
 from source_customerio.errors import MAX_RETRIES
 
@@ -123,9 +129,8 @@ def debug_output(monkeypatch) -> StringIO:
     handler.setFormatter(AirbyteLogFormatter())
     root = logging.getLogger()
     root.addHandler(handler)
-    # The CDK sleeps between retries; record instead, so the error paths stay fast.
-    monkeypatch.setattr(rate_limiting, "time", SimpleNamespace(sleep=lambda seconds: None))
-    yield buffer
+    with recorded_cdk_sleeps():  # the error paths stay fast
+        yield buffer
     root.removeHandler(handler)
 
 

@@ -4,9 +4,12 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from types import SimpleNamespace
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional
+from unittest.mock import patch
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder, ConfiguredAirbyteStreamBuilder
@@ -137,3 +140,17 @@ def without_nulls(value: Any) -> Any:
 def canonical(records: Iterable[Mapping[str, Any]]) -> List[str]:
     """Records as sorted JSON lines, nulls dropped: equal lists mean the same multiset of records."""
     return sorted(json.dumps(without_nulls(dict(record)), sort_keys=True) for record in records)
+
+
+# The one place tests reach into the CDK: its retry handlers sleep through the `time` module of
+# airbyte_cdk.sources.streams.http.rate_limiting (no public hook); unit_tests/test_cdk_contract.py
+# fails on the day that changes.
+CDK_RETRY_CLOCK = "airbyte_cdk.sources.streams.http.rate_limiting.time"
+
+
+@contextmanager
+def recorded_cdk_sleeps() -> Iterator[List[float]]:
+    """The seconds the CDK's retry handlers sleep, recorded instead of slept."""
+    slept: List[float] = []
+    with patch(CDK_RETRY_CLOCK, SimpleNamespace(sleep=slept.append)):
+        yield slept

@@ -12,6 +12,7 @@ from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams.http.exceptions import UserDefinedBackoffException
 from airbyte_cdk.sources.streams.http.rate_limiting import user_defined_backoff_handler
 
+from sandbox.testing import recorded_cdk_sleeps
 from source_customerio.entrypoint import run_entrypoint
 from source_customerio.errors import cdk_backoff_value
 from source_customerio.source import STATE_FILE_ERRORS
@@ -29,6 +30,22 @@ def test_given_backoff_value_then_cdk_sleeps_it_plus_the_second_cdk_backoff_valu
 
     assert user_defined_backoff_handler(max_tries=2)(send)() == "sent"
     assert 1.25 <= attempts[1] - attempts[0] < 1.8
+
+
+def test_given_recorded_cdk_sleeps_then_the_cdk_retry_wait_is_recorded_not_slept():
+    request = requests.Request("GET", "https://api.customer.io/v1/campaigns").prepare()
+    attempts = []
+
+    def send():
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise UserDefinedBackoffException(backoff=30, request=request, response=None)
+        return "sent"
+
+    with recorded_cdk_sleeps() as slept:
+        assert user_defined_backoff_handler(max_tries=2)(send)() == "sent"
+
+    assert slept == [31] and attempts[1] - attempts[0] < 1
 
 
 def body_lines(function) -> List[str]:

@@ -1,5 +1,6 @@
 """The error table and the Retry-After backoff, on hand-made responses (no HTTP)."""
 
+import io
 import logging
 from email.utils import formatdate
 from typing import Mapping, Optional
@@ -28,7 +29,7 @@ NOW = 1793491200  # 2026-11-01T00:00:00Z
 def response(status: int, body: bytes = b"{}", headers: Optional[Mapping[str, str]] = None) -> requests.Response:
     made = requests.Response()
     made.status_code = status
-    made._content = body
+    made.raw = io.BytesIO(body)  # read into .content on first use, as a real response's body
     made.headers.update({"Content-Type": "application/json", **(headers or {})})
     made.request = requests.Request("GET", URL).prepare()
     made.url = URL

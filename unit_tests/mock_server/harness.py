@@ -3,7 +3,6 @@
 import functools
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Optional, Tuple
-from unittest.mock import call, patch
 
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -11,15 +10,12 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.mock_http.response_builder import HttpResponseBuilder, RecordBuilder
 
+from sandbox.testing import recorded_cdk_sleeps
 from source_customerio.errors import FORBIDDEN_MESSAGE, UNAUTHORIZED_MESSAGE
 from source_customerio.source import SourceCustomerio
 from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import error_response
-
-# The CDK's retry handlers sleep through this module's `time`; replacing it there (not time.sleep
-# everywhere) makes retries instant and records each wait.
-BACKOFF_CLOCK = "airbyte_cdk.sources.streams.http.rate_limiting.time"
 
 
 def read_stream(
@@ -129,7 +125,7 @@ class StreamMatrix(ABC):
         output = self.read(expecting_exception=True)
 
         assert output.records == []
-        refused = f"GET {self.request().build()._parsed_url.path}"
+        refused = f"GET {self.request().path}"
         assert first_error(output) == (FORBIDDEN_MESSAGE.format(resource=refused), FailureType.config_error)
 
     @fresh_http_mocker
@@ -141,22 +137,22 @@ class StreamMatrix(ABC):
             self.request().build(), [error_response(429, {"Retry-After": "7"}), self.two_records_page().build()]
         )
 
-        with patch(BACKOFF_CLOCK) as clock:
+        with recorded_cdk_sleeps() as slept:
             output = self.read()
 
         assert self.ids(output) == [self.first_id, self.second_id]
-        assert clock.sleep.call_args_list == [call(7.0)]
+        assert slept == [7.0]
 
     @fresh_http_mocker
     def test_given_500_when_read_then_retried_and_succeeds(self, http_mocker: HttpMocker) -> None:
         self.given_parents(http_mocker)
         http_mocker.get(self.request().build(), [error_response(500), self.two_records_page().build()])
 
-        with patch(BACKOFF_CLOCK) as clock:
+        with recorded_cdk_sleeps() as slept:
             output = self.read()
 
         assert self.ids(output) == [self.first_id, self.second_id]
-        assert clock.sleep.call_args_list == [call(1.5)]  # the first exponential step, 0.5 s, plus the CDK's second
+        assert slept == [1.5]  # the first exponential step, 0.5 s, plus the CDK's second
         assert not output.errors
 
     @fresh_http_mocker

@@ -78,6 +78,11 @@ class CustomerioRequestBuilder:
         self._any_query_params = True
         return self
 
+    @property
+    def path(self) -> str:
+        """The request's URL path, e.g. /v1/newsletters."""
+        return f"/v1/{self._path}"
+
     def build(self) -> HttpRequest:
         query_params: Optional[Any] = ANY_QUERY_PARAMS if self._any_query_params else self._query_params
         return HttpRequest(url=f"{self._base_url}/v1/{self._path}", query_params=query_params)

@@ -5,15 +5,16 @@ import gzip
 import json
 from typing import Any, Dict, List, Mapping, Optional
 from unittest import TestCase
-from unittest.mock import call, patch
+from unittest.mock import patch
 
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
+from sandbox.testing import recorded_cdk_sleeps
 from source_customerio.config import REGION_HOSTS
 from unit_tests.mock_server.config import API_KEY, ConfigBuilder
-from unit_tests.mock_server.harness import BACKOFF_CLOCK, first_error, read_stream
+from unit_tests.mock_server.harness import first_error, read_stream
 from unit_tests.mock_server.response_builder import error_response
 
 STREAM = "customers"
@@ -173,11 +174,11 @@ class SearchTest(TestCase):
         http_mocker.post(search_request(), search_page([ident(1)]))
         http_mocker.post(batch_request([1]), [error_response(429, {"Retry-After": "4"}), batch_answer([1])])
 
-        with patch(BACKOFF_CLOCK) as clock:
+        with recorded_cdk_sleeps() as slept:
             output = read_stream(STREAM, config())
 
         assert cio_ids(output) == ["c1"]
-        assert clock.sleep.call_args_list == [call(4.0)]
+        assert slept == [4.0]
 
     @HttpMocker()
     def test_given_eu_region_when_read_then_every_call_goes_to_the_eu_host(self, http_mocker: HttpMocker) -> None:

@@ -2,13 +2,13 @@
 backoff, one log line per wait naming the stream, until `rate_limit_max_wait_minutes` is spent."""
 
 from unittest import TestCase
-from unittest.mock import patch
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
 
+from sandbox.testing import recorded_cdk_sleeps
 from unit_tests.mock_server.config import ConfigBuilder
-from unit_tests.mock_server.harness import BACKOFF_CLOCK, first_error, read_stream
+from unit_tests.mock_server.harness import first_error, read_stream
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import error_response, record_builder, response_builder
 
@@ -34,11 +34,11 @@ class RateLimitTest(TestCase):
     ) -> None:
         http_mocker.get(newsletters_request().build(), [error_response(429)] * 8 + [one_newsletter().build()])
 
-        with patch(BACKOFF_CLOCK) as clock:
+        with recorded_cdk_sleeps() as slept:
             output = read_stream("newsletters", ConfigBuilder().build())
 
         assert len(output.records) == 1 and not output.errors
-        waits = [sleep.args[0] for sleep in clock.sleep.call_args_list]  # each at least the second the CDK adds
+        waits = slept  # each at least the second the CDK adds
         ceilings = [2, 4, 8, 16, 32, 60, 60, 60]
         assert len(waits) == len(ceilings)
         for wait, ceiling in zip(waits, ceilings, strict=True):
@@ -53,35 +53,35 @@ class RateLimitTest(TestCase):
         http_mocker.get(newsletters_request().build(), [error_response(429, {"Retry-After": "10"})] * 7)
         config = ConfigBuilder().with_option("rate_limit_max_wait_minutes", 1).build()
 
-        with patch(BACKOFF_CLOCK) as clock:
+        with recorded_cdk_sleeps() as slept:
             output = read_stream("newsletters", config, expecting_exception=True)
 
-        assert [sleep.args[0] for sleep in clock.sleep.call_args_list] == [10.0] * 6
+        assert slept == [10.0] * 6
         message, failure_type = first_error(output)
         assert failure_type == FailureType.transient_error
         assert message.startswith("Customer.io kept answering HTTP 429 (over its rate limit) to stream `newsletters`")
         assert "another client" in message and "`rate_limit_max_wait_minutes`" in message
-        assert len(wait_logs(output)) == len(clock.sleep.call_args_list)
+        assert len(wait_logs(output)) == len(slept)
 
     @HttpMocker()
     def test_given_no_wait_budget_when_429_then_fails_at_once(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(newsletters_request().build(), error_response(429))
         config = ConfigBuilder().with_option("rate_limit_max_wait_minutes", 0).build()
 
-        with patch(BACKOFF_CLOCK) as clock:
+        with recorded_cdk_sleeps() as slept:
             output = read_stream("newsletters", config, expecting_exception=True)
 
-        assert clock.sleep.call_args_list == []
+        assert slept == []
         assert "another client" in first_error(output)[0]
 
     @HttpMocker()
     def test_given_server_errors_when_read_then_six_retries_then_fails(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(newsletters_request().build(), [error_response(503)] * 7)
 
-        with patch(BACKOFF_CLOCK) as clock:
+        with recorded_cdk_sleeps() as slept:
             output = read_stream("newsletters", ConfigBuilder().build(), expecting_exception=True)
 
-        assert len(clock.sleep.call_args_list) == 6
+        assert len(slept) == 6
         assert first_error(output) == (
             "Customer.io answered HTTP 503, a server error. Gave up after 7 attempts.",
             FailureType.transient_error,
