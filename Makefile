@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo lint test test-unit test-soak test-latest-cdk bench clean
+.PHONY: install demo lint test test-unit test-soak test-latest-cdk test-image bench clean
 # Parallel workers for `make test`: most tests wait on the sandbox, so more workers than cores pay.
 TEST_WORKERS ?= 4
 PYTEST := -m pytest -q -p no:cacheprovider
+# The standard suite's Docker tests, the long runs (make test-soak) and the image (make test-image).
+NOT_IN_MAKE_TEST := not image_tests and not slow and not connector_image
 
 install: $(STAMP)
 
@@ -28,7 +30,7 @@ lint: install
 	$(BIN)/mypy source_customerio
 
 test: install
-	$(BIN)/python $(PYTEST) -n $(TEST_WORKERS) --dist worksteal unit_tests integration_tests -m "not image_tests and not slow"
+	$(BIN)/python $(PYTEST) -n $(TEST_WORKERS) --dist worksteal unit_tests integration_tests -m "$(NOT_IN_MAKE_TEST)"
 
 test-unit: install
 	$(BIN)/python $(PYTEST) unit_tests
@@ -47,7 +49,17 @@ test-latest-cdk:
 	$(LATEST_CDK_VENV)/bin/python -m pip install --quiet --upgrade "airbyte-cdk>=7,<8"
 	$(LATEST_CDK_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(LATEST_CDK_VENV)/bin/python -m pip show airbyte-cdk | grep ^Version
-	$(LATEST_CDK_VENV)/bin/python $(PYTEST) -n $(TEST_WORKERS) --dist worksteal unit_tests integration_tests -m "not image_tests and not slow"
+	$(LATEST_CDK_VENV)/bin/python $(PYTEST) -n $(TEST_WORKERS) --dist worksteal unit_tests integration_tests -m "$(NOT_IN_MAKE_TEST)"
+
+# Build the connector image (on a stand-in base where the pinned one cannot be pulled), run spec,
+# check, discover and read inside it against the sandbox as its non-root user, then the standard
+# suite's image tests on it. Needs a Docker daemon (see scripts/build_image.sh).
+IMAGE ?= airbyte/source-customerio:dev
+test-image: install
+	IMAGE=$(IMAGE) bash scripts/build_image.sh
+	CONNECTOR_IMAGE=$(IMAGE) $(BIN)/python $(PYTEST) integration_tests/test_image.py -m connector_image
+	REAL_DOCKER="$$(command -v docker)" PATH="$(CURDIR)/scripts/host-network-docker:$$PATH" \
+		$(BIN)/python $(PYTEST) integration_tests/test_airbyte_standards.py -m image_tests --connector-image $(IMAGE)
 
 bench: install
 	$(BIN)/python scripts/bench.py

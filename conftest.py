@@ -18,6 +18,10 @@ def airbyte_logs_reach_the_root_logger(monkeypatch) -> None:
     monkeypatch.setattr(logging.getLogger("airbyte"), "propagate", True)
 
 
+# The standard suite's scenarios and options (--connector-image for its image tests); only the root
+# conftest may declare plugins.
+pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
+
 # The connector's budget of 10 requests per second (the API's limit) is most of the time a test
 # waits; a test that does not measure it reads unthrottled. Mark a test `rate_budget` to keep it.
 UNTHROTTLED_REQUESTS_PER_SECOND = 1000

@@ -22,8 +22,6 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from sandbox.testing import discovered_streams, keys, messages, read_streams, records_by_stream, run_cli
 from source_customerio import SourceCustomerio
 
-pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
-
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPTANCE = yaml.safe_load((ROOT / "acceptance-test-config.yml").read_text())["acceptance_tests"]
 INCREMENTAL_ENTRIES = ACCEPTANCE["incremental"]["tests"]

@@ -153,17 +153,30 @@ def test_a_state_file_of_the_wrong_shape_is_a_clear_config_error(config, tmp_pat
     assert not [m for m in messages(result.stdout) if m["type"] == "RECORD"]
 
 
-def test_a_stream_state_of_the_wrong_shape_is_a_clear_config_error(config, tmp_path):
-    state = [
-        {
-            "type": "STREAM",
-            "stream": {"stream_descriptor": {"name": "campaigns"}, "stream_state": {"updated": "yesterday"}},
-        }
-    ]
+# One stream of each state model (client-side cursor, per-series windows, metrics periods), each
+# with a saved state of the wrong shape, and the problem the error must state.
+WRONG_STATES = [
+    ("campaigns", {"updated": "yesterday"}, "has `updated` 'yesterday', which is not unix seconds"),
+    ("messages", {"created": 1700000000}, 'is not {"states": ['),
+    (
+        "activities_all",
+        {"states": [{"cursor": {"timestamp": "x"}}]},
+        "has an entry {'cursor': {'timestamp': 'x'}} without a `timestamp` cursor in unix seconds",
+    ),
+    ("campaign_metrics", {"period_start": "abc"}, "has `period_start` 'abc', which is not unix seconds"),
+]
+
+
+@pytest.mark.parametrize("stream, stream_state, problem", WRONG_STATES, ids=[case[0] for case in WRONG_STATES])
+def test_a_stream_state_of_the_wrong_shape_is_a_config_error_before_any_request(
+    sandbox, config, tmp_path, stream, stream_state, problem
+):
+    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": stream_state}}]
     files = {
-        "catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, ["campaigns"], SyncMode.incremental)),
+        "catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, [stream], SyncMode.incremental)),
         "state.json": state,
     }
+    sandbox.stats.reset()
 
     result = run_cli(
         ["read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"],
@@ -175,12 +188,13 @@ def test_a_stream_state_of_the_wrong_shape_is_a_clear_config_error(config, tmp_p
     stream_error, summary = config_errors(result)
     assert result.returncode == 1
     assert stream_error["failure_type"] == summary["failure_type"] == "config_error"
-    assert stream_error["stream_descriptor"]["name"] == "campaigns"
-    assert stream_error["message"] == (
-        "The saved state of stream `campaigns` has `updated` 'yesterday', which is not unix seconds. "
+    assert stream_error["stream_descriptor"]["name"] == stream
+    assert stream_error["message"].startswith(f"The saved state of stream `{stream}` {problem}")
+    assert stream_error["message"].endswith(
         "Clear the stream's data in Airbyte (or sync without this state) to read again from `start_date`."
     )
     assert not [m for m in messages(result.stdout) if m["type"] == "RECORD"]
+    assert sandbox.stats.snapshot()["requests"] == 0
 
 
 def test_a_key_of_another_region_is_told_to_switch_region(sandbox, tmp_path):

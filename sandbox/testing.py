@@ -106,9 +106,11 @@ def run_cli(
     tmp_path: Optional[Path] = None,
     timeout: int = 300,
     extra_files: Optional[Dict[str, Any]] = None,
+    launcher: Optional[List[str]] = None,
 ) -> subprocess.CompletedProcess:
-    """Run the installed console script like Airbyte's docker protocol does; files go to tmp_path."""
-    command = [str(Path(sys.executable).parent / "source-customerio"), *args]
+    """Run the connector like Airbyte's docker protocol does; files go to tmp_path. `launcher`: the
+    command that starts it (default: the installed console script in tmp_path)."""
+    command = [*(launcher or [str(Path(sys.executable).parent / "source-customerio")]), *args]
     files = dict(extra_files or {})
     if config is not None:
         files["config.json"] = config

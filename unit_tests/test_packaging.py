@@ -106,7 +106,8 @@ def test_base_image_is_pinned_by_digest():
 def test_dockerfile_builds_on_the_metadata_base_image():
     images = [instruction.split()[0] for instruction in dockerfile_instructions("FROM")]
 
-    assert images and set(images) == {DATA["connectorBuildOptions"]["baseImage"]}
+    assert images and set(images) == {"${BASE_IMAGE}"}
+    assert dockerfile_instructions("ARG") == [f"BASE_IMAGE={DATA['connectorBuildOptions']['baseImage']}"]
 
 
 def test_dockerfile_runs_the_console_script_named_like_the_image():

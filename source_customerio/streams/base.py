@@ -28,6 +28,18 @@ from source_customerio.prefetch import OrderedPrefetcher
 from source_customerio.responses import json_body
 
 
+def saved_unix_seconds(stream_name: str, state: Any, cursor_field: str) -> Optional[int]:
+    """The cursor of a one-cursor state (None when there is none), checked when the sync hands the
+    state over, before any request: a state of another shape is a StateError naming the stream."""
+    where = f"The saved state of stream `{stream_name}`"
+    if state is not None and not isinstance(state, Mapping):
+        raise StateError(where, f"is {state!r}, not an object")
+    cursor = (state or {}).get(cursor_field)
+    if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
+        raise StateError(where, f"has `{cursor_field}` {cursor!r}, which is not unix seconds")
+    return cursor
+
+
 class ParentCache:
     """Parent lists read once per sync and shared by every substream that needs them, and by the
     list's own stream when the sync reads it after such a substream."""
@@ -320,13 +332,7 @@ class ClientSideIncrementalMixin(MixinBase):
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        cursor = (value or {}).get(self.cursor_field)
-        if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
-            raise StateError(
-                f"The saved state of stream `{self.name}`",
-                f"has `{self.cursor_field}` {cursor!r}, which is not unix seconds",
-            )
-        self._cursor_value = cursor
+        self._cursor_value = saved_unix_seconds(self.name, value, self.cursor_field)
 
     def keep(self, record: Mapping[str, Any], stream_state: Mapping[str, Any]) -> bool:
         saved = stream_state.get(self.cursor_field)

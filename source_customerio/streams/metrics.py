@@ -31,7 +31,7 @@ from source_customerio.metrics import (
     series_rows,
     within,
 )
-from source_customerio.streams.base import CustomerioStream, StreamContext
+from source_customerio.streams.base import CustomerioStream, StreamContext, saved_unix_seconds
 from source_customerio.streams.broadcasts import BroadcastActions, Broadcasts
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
 from source_customerio.streams.newsletters import Newsletters
@@ -71,7 +71,7 @@ class MetricsStream(CustomerioStream, ABC):
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        self._cursor_value = (value or {}).get(self.cursor_field)
+        self._cursor_value = saved_unix_seconds(self.name, value, self.cursor_field)
 
     def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         now = windows.current_time()
