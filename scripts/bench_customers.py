@@ -4,9 +4,9 @@
 
 Each run is the installed connector syncing `customers` against `python -m sandbox` in its own
 process (scripts/bench.py's harness), so the sandbox's CPU is not counted.
-- search: requests per 1000 people, measured without a sandbox rate limit, for everyone (the sandbox has
-  an email-only person in every 17, each fetched on its own) and for people with an id (the
-  cheapest case); projected to a million people at the API's 10 req/s. Then a short run at
+- search: requests per 1000 people, measured without a sandbox rate limit, for everyone (the sandbox's
+  default: an email-only person in every 17, hydrated by cio_id like the others) and for people with
+  an id; projected to a million people at the API's 10 req/s. Then a short run at
   10 req/s checks the projection's pace.
 - export: a sync of `--people` people: wall time, CPU time and peak RSS of the connector process
   (targets: under 2 minutes, under 300 MB). `--profile` adds where the connector's CPU goes.
