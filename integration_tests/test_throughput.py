@@ -61,19 +61,29 @@ def test_several_requests_in_flight_never_exceed_the_shared_budget(make_sandbox)
     assert stats["by_status"].get("429", 0) <= 1
 
 
+# (a list, a substream that reads it as its parent list, the list's route in the sandbox's stats)
+LISTS_AND_SUBSTREAMS = [
+    ("campaigns", "campaign_actions", "campaigns"),
+    ("campaign_actions", "campaign_action_metrics", "campaigns/{campaign_id}/actions"),
+]
+
+
 @pytest.mark.parametrize("with_state", [False, True], ids=["first-sync", "with-saved-cursor"])
-def test_a_list_that_a_substream_read_is_not_requested_again(make_sandbox, with_state):
+@pytest.mark.parametrize("listed, substream, route", LISTS_AND_SUBSTREAMS, ids=[c[0] for c in LISTS_AND_SUBSTREAMS])
+def test_a_list_that_a_substream_read_is_not_requested_again(make_sandbox, with_state, listed, substream, route):
     server = make_sandbox()
     config = sandbox_config(server)
-    first = read_streams(config, ["campaigns"], SyncMode.incremental)
+    first = read_streams(config, [listed], SyncMode.incremental)
     state = [first.state_messages[-1].state] if with_state else None
-    alone = read_streams(config, ["campaigns"], SyncMode.incremental, state)
+    server.stats.reset()
+    alone = read_streams(config, [listed], SyncMode.incremental, state)
+    requests_alone = server.stats.snapshot()["by_route"][route]
     server.stats.reset()
 
-    after_substream = read_streams(config, ["campaign_actions", "campaigns"], SyncMode.incremental, state)
+    after_substream = read_streams(config, [substream, listed], SyncMode.incremental, state)
 
-    assert server.stats.snapshot()["by_route"]["campaigns"] == 1
-    assert records_by_stream(after_substream)["campaigns"] == records_by_stream(alone)["campaigns"]
+    assert server.stats.snapshot()["by_route"][route] == requests_alone
+    assert records_by_stream(after_substream)[listed] == records_by_stream(alone)[listed]
     assert stream_states(after_substream)[-1] == stream_states(alone)[-1]
 
 

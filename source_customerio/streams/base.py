@@ -40,6 +40,18 @@ def saved_unix_seconds(stream_name: str, state: Any, cursor_field: str) -> Optio
     return cursor
 
 
+def records_of_slice(
+    listed: Optional[List[Mapping[str, Any]]], stream_slice: Optional[Mapping[str, Any]], carried: Tuple[str, ...]
+) -> Optional[List[Mapping[str, Any]]]:
+    """The records of `stream_slice` in a list read earlier, when the slice is one the list holds:
+    empty (the whole list), or values of fields carried into every record (one parent's records).
+    None when there is no list, or the slice asks for something a record does not show."""
+    wanted = dict(stream_slice or {})
+    if listed is None or not set(wanted) <= set(carried):
+        return None
+    return [record for record in listed if all(record.get(name) == value for name, value in wanted.items())]
+
+
 class ParentCache:
     """Parent lists read once per sync and shared by every substream that needs them, and by the
     list's own stream when the sync reads it after such a substream."""
@@ -190,7 +202,7 @@ class CustomerioStream(HttpStream, ABC):
     def _read_slice(self, stream_slice, *, sync_mode, cursor_field, stream_state) -> Iterable[StreamData]:
         if sync_mode != SyncMode.incremental:
             stream_state = {}
-        listed = None if stream_slice else self.context.parents.listed(type(self))
+        listed = records_of_slice(self.context.parents.listed(type(self)), stream_slice, self.carried_slice_fields)
         if listed is not None:  # a substream read this whole list earlier in the sync: no request
             yield from (dict(record) for record in listed if self.keep(record, stream_state or {}))
             return
