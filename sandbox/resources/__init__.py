@@ -1,6 +1,6 @@
 """Each module registers the endpoints of one App API family (importing it is enough)."""
 
-from sandbox.resources import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
+from sandbox.resources import (  # noqa: F401 (imported to register their endpoints)
     activities,
     audience,
     broadcasts,
@@ -10,7 +10,7 @@ from sandbox.resources import (  # noqa: F401  # noqa: F401  # noqa: F401  # noq
     info,
     messages,
     messaging,
-    metrics,  # noqa: F401
+    metrics,
     newsletters,
     segments,
     transactional,

@@ -86,7 +86,7 @@ class EveryObjectMixin(MixinBase):
         stream_slice: Optional[Mapping[str, Any]] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> MutableMapping[str, Any]:
-        params = super().request_params(  # type: ignore[misc]
+        params = super().request_params(
             stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
         )
         return {**params, "id_type": "cio_object_id"}
