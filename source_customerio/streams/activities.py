@@ -59,23 +59,16 @@ class ActivitiesStream(SeriesStateMixin, CursorPaginatedStream):
             for deleted in self.deleted_readings
         ]
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        stream_slice = stream_slice or {}  # the CDK passes a slice; typed Optional
-        params = super().request_params(
-            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
-        )
-        if stream_slice.get("deleted"):
-            params["deleted"] = "true"
-        if stream_slice.get("type") is not None:
-            params["type"] = stream_slice["type"]
+    def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {
+            **({"deleted": "true"} if stream_slice.get("deleted") else {}),
+            **({"type": stream_slice["type"]} if stream_slice.get("type") is not None else {}),
+        }
+
+    def page_params(self, next_page_token: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
         if not next_page_token:  # a series starts: nothing is known of its order yet
-            self._page_orders[series_key(stream_slice)] = activity_records.PageOrder()
-        return params
+            self._page_orders[series_key(self.reading_slice)] = activity_records.PageOrder()
+        return super().page_params(next_page_token)
 
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         stream_slice = self.reading_slice

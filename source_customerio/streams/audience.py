@@ -1,6 +1,6 @@
 """Audience resources besides people and segments: objects, subscription topics, ESP suppressions, collections."""
 
-from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Tuple
 
 from airbyte_cdk.models import SyncMode
 
@@ -57,13 +57,7 @@ class ObjectIdentifiers(SubstreamMixin, CursorPaginatedStream):
     parent = ObjectTypes
     slice_field = "object_type_id"
 
-    def request_body_json(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Mapping[str, Any]:
-        stream_slice = stream_slice or {}  # the CDK passes a slice; typed Optional
+    def slice_body(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         return every_object_filter(stream_slice["object_type_id"])
 
     def get_json_schema(self) -> Mapping[str, Any]:  # type: ignore[override]  # the CDK's is this, lru-cached
@@ -80,16 +74,7 @@ class EveryObjectMixin(MixinBase):
     def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         return unique_slices(self.context.parents.records(ObjectIdentifiers, self.context), self.carried_slice_fields)
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        params = super().request_params(
-            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
-        )
-        return {**params, "id_type": "cio_object_id"}
+    fixed_params = {"id_type": "cio_object_id"}
 
 
 class Objects(EveryObjectMixin, CustomerioStream):

@@ -5,6 +5,9 @@
 - `OffsetPaginatedStream`: `limit`/`offset` pagination (ESP suppressions).
 - `SubstreamMixin`: one slice per parent record, the parent list read once per sync.
 - `ClientSideIncrementalMixin`: incremental on a timestamp the API cannot filter on.
+
+A request is the family's `page_params`, then the leaf's `fixed_params` and `slice_params`, and a
+POST's body is `slice_body`: leaves declare these instead of overriding the CDK's request hooks.
 """
 
 import threading
@@ -153,13 +156,35 @@ class CustomerioStream(HttpStream, ABC):
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         return None
 
+    fixed_params: Mapping[str, Any] = {}  # query parameters every request of the stream sends
+
+    def page_params(self, next_page_token: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
+        """The query parameters of the pagination family; none for unpaged lists."""
+        return {}
+
+    def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The query parameters a slice adds; none by default."""
+        return {}
+
     def request_params(
         self,
         stream_state: Optional[Mapping[str, Any]],
         stream_slice: Optional[Mapping[str, Any]] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> MutableMapping[str, Any]:
-        return {}
+        return {**self.page_params(next_page_token), **self.fixed_params, **self.slice_params(stream_slice or {})}
+
+    def slice_body(self, stream_slice: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+        """The JSON body of a slice's requests (POST endpoints); none by default."""
+        return None
+
+    def request_body_json(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Optional[Mapping[str, Any]]:
+        return self.slice_body(stream_slice or {})
 
     def parse_response(
         self, response: requests.Response, *, stream_state=None, stream_slice=None, next_page_token=None, **kwargs
@@ -266,16 +291,8 @@ class CursorPaginatedStream(CustomerioStream, ABC):
 
     page_size: Optional[int] = None  # None: the endpoint takes no limit
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        params: Dict[str, Any] = {"limit": self.page_size} if self.page_size else {}
-        if next_page_token:
-            params.update(next_page_token)
-        return params
+    def page_params(self, next_page_token: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
+        return {**({"limit": self.page_size} if self.page_size else {}), **(next_page_token or {})}
 
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         if response.status_code != 200:
@@ -290,12 +307,7 @@ class OffsetPaginatedStream(CustomerioStream, ABC):
 
     page_size: int
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
+    def page_params(self, next_page_token: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
         return {"limit": self.page_size, "offset": (next_page_token or {}).get("offset", 0)}
 
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:

@@ -95,12 +95,7 @@ class CustomerSearch(CursorPaginatedStream):
     path_template = "customers"
     page_size = 1000
 
-    def request_body_json(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Mapping[str, Any]:
+    def slice_body(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         return {"filter": audience(self.context.config.customers_filter)}
 
 
@@ -119,21 +114,9 @@ class CustomersBySearch(Customers):
         # Page by page on this thread, and no schema needed.
         return attribute_slices(CustomerSearch(self.context).records_outside_a_sync({}))
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Dict[str, Any]:
-        return {"id_type": "cio_id"}
+    fixed_params = {"id_type": "cio_id"}
 
-    def request_body_json(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Mapping[str, Any]:
-        stream_slice = stream_slice or {}  # the CDK passes a slice; typed Optional
+    def slice_body(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         return {"ids": stream_slice["ids"]}
 
     def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:

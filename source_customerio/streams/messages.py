@@ -1,6 +1,6 @@
 """Messages (deliveries): every message Customer.io created for a person, with its metrics."""
 
-from typing import Any, Iterable, Mapping, MutableMapping, Optional
+from typing import Any, Iterable, Mapping
 
 from airbyte_cdk.models import SyncMode
 
@@ -31,18 +31,9 @@ class Messages(SeriesStateMixin, CursorPaginatedStream):
             for start_ts, end_ts in windows.windows(start, now):
                 yield {"type": channel, "start_ts": start_ts, "end_ts": end_ts}
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        params = super().request_params(
-            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
-        )
+    def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         # A slice is the API's own filter: type (None: every channel), start_ts, end_ts.
-        params.update({name: value for name, value in (stream_slice or {}).items() if value is not None})
-        return params
+        return {name: value for name, value in stream_slice.items() if value is not None}
 
     def slice_complete(self, stream_slice: Mapping[str, Any]) -> None:
         self.advance(stream_slice["type"], stream_slice["end_ts"])

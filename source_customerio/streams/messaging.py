@@ -1,7 +1,7 @@
 """Messaging settings: sender identities, snippets and reporting webhooks."""
 
 from functools import cached_property
-from typing import Any, FrozenSet, Mapping, MutableMapping, Optional
+from typing import Any, FrozenSet, Mapping, MutableMapping
 from urllib.parse import urlsplit, urlunsplit
 
 from source_customerio.streams.base import ClientSideIncrementalMixin, CursorPaginatedStream, CustomerioStream
@@ -32,16 +32,7 @@ class SenderIdentities(VisibleSenderIdentities):
     besides the visible ones and records carry no flag, so `hidden` is "not in the visible listing".
     `next` keeps coming after the last page; the empty page ends the listing."""
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        params = super().request_params(
-            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
-        )
-        return {**params, "hidden": "true"}
+    fixed_params = {"hidden": "true"}
 
     def transform(self, record: MutableMapping[str, Any]) -> Mapping[str, Any]:
         record["hidden"] = record.get("id") not in self.visible_sender_ids

@@ -100,13 +100,7 @@ class MetricsStream(CustomerioStream, ABC):
             if self._cursor_value is None or checkpoint > self._cursor_value:
                 self._cursor_value = checkpoint
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        stream_slice = stream_slice or {}  # the CDK passes a slice; typed Optional
+    def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         return self.api.params(self.period, stream_slice["since"], windows.current_time())
 
     def parse_response(self, response: requests.Response, **kwargs) -> Iterable[Mapping[str, Any]]:
