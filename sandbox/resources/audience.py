@@ -163,7 +163,9 @@ def object_attributes(ws: Workspace, request: Request):
 
 @route("GET", "objects/{object_type_id}/{object_id}/relationships", scope="objects")
 def object_relationships(ws: Workspace, request: Request):
-    """Cursor pages of the people related to one object (two per page by default, 1000 at most)."""
+    """Cursor pages of the people related to one object, `next` "" after the last. The reference
+    documents no page size: two by default here, so that paging is exercised, and 1000 at most (the
+    connector follows `next` whatever size a page has)."""
     type_id = request.params["object_type_id"]
     related = relationships(ws, type_id, find_object(ws, request))
     limit = page_limit(request, 2, 1000)
