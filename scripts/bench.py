@@ -388,8 +388,8 @@ class Bench:
 
 # -- the report -------------------------------------------------------------------------------
 TABLE_HEADER = (
-    "| run | stream | requests | records | wall s | efficiency | 429s | records / CPU-s | peak RSS MB | max in "
-    "flight |\n"
+    "| run | stream | requests | records | wall s | efficiency | 429s | records / CPU-s | peak RSS MB "
+    "| max in flight |\n"
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
@@ -431,10 +431,10 @@ def machine_facts(start_up_seconds: float) -> str:
     return (
         f"- CPU: {cpu_model}, {os.cpu_count()} cores; load average at start {load} (the machine is shared, so "
         "absolute times are noisy; compare rows of one run)\n"
-        f"- Python {platform.python_version()}, airbyte-cdk {version('airbyte-cdk')}, {platform.system()} "
-        f"{platform.release()}\n"
-        f"- Connector start-up (`source-customerio spec`, wall): {start_up_seconds:.1f} s, included in every wall "
-        "time below"
+        f"- Python {platform.python_version()}, airbyte-cdk {version('airbyte-cdk')}, "
+        f"{platform.system()} {platform.release()}\n"
+        f"- Connector start-up (`source-customerio spec`, wall): {start_up_seconds:.1f} s, "
+        "included in every wall time below"
     )
 
 
@@ -546,9 +546,8 @@ def customers_search(bench: Bench, scenario: Scenario) -> Report:
         minutes_per_million = per_thousand * 1000 / API_RATE_LIMIT / 60
         lines.append(
             f"- {'baseline' if run.baseline else 'this revision'}: {run.requests:,} requests for {run.records:,} "
-            "people, "
-            f"{per_thousand:.1f} per 1000 people; at 10 req/s {run.requests / API_RATE_LIMIT / 60:.1f} min for this "
-            f"workspace, {minutes_per_million:.0f} min per million people"
+            f"people, {per_thousand:.1f} per 1000 people; at 10 req/s {run.requests / API_RATE_LIMIT / 60:.1f} min "
+            f"for this workspace, {minutes_per_million:.0f} min per million people"
         )
         if not run.baseline:
             targets.append(

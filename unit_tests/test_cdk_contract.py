@@ -18,32 +18,31 @@ from source_customerio.errors import cdk_backoff_value
 from source_customerio.source import STATE_FILE_ERRORS
 
 
-def test_given_backoff_value_then_cdk_sleeps_it_plus_the_second_cdk_backoff_value_takes_off():
+def send_retried_once(backoff: float) -> List[float]:
+    """Send through the CDK's user-defined backoff: the first attempt asks to back off `backoff`
+    seconds, the second succeeds. The moments of the two attempts."""
     request = requests.Request("GET", "https://api.customer.io/v1/campaigns").prepare()
-    attempts = []
+    attempts: List[float] = []
 
     def send():
         attempts.append(time.monotonic())
         if len(attempts) == 1:
-            raise UserDefinedBackoffException(backoff=cdk_backoff_value(1.3), request=request, response=None)
+            raise UserDefinedBackoffException(backoff=backoff, request=request, response=None)
         return "sent"
 
     assert user_defined_backoff_handler(max_tries=2)(send)() == "sent"
+    return attempts
+
+
+def test_given_backoff_value_then_cdk_sleeps_it_plus_the_second_cdk_backoff_value_takes_off():
+    attempts = send_retried_once(cdk_backoff_value(1.3))
+
     assert 1.25 <= attempts[1] - attempts[0] < 1.8
 
 
 def test_given_recorded_cdk_sleeps_then_the_cdk_retry_wait_is_recorded_not_slept():
-    request = requests.Request("GET", "https://api.customer.io/v1/campaigns").prepare()
-    attempts = []
-
-    def send():
-        attempts.append(time.monotonic())
-        if len(attempts) == 1:
-            raise UserDefinedBackoffException(backoff=30, request=request, response=None)
-        return "sent"
-
     with recorded_cdk_sleeps() as slept:
-        assert user_defined_backoff_handler(max_tries=2)(send)() == "sent"
+        attempts = send_retried_once(30)
 
     assert slept == [31] and attempts[1] - attempts[0] < 1
 

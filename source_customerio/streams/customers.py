@@ -125,8 +125,7 @@ class CustomersBySearch(Customers):
         if missing:
             self.logger.warning(
                 f"Customer.io left {len(missing)} of the {len(self.reading_slice['ids'])} requested ids out of its "
-                "attributes answer "
-                "(deleted since the search?), so they are not in this sync; first ids: "
+                "attributes answer (deleted since the search?), so they are not in this sync; first ids: "
                 f"{', '.join(missing[:LEFT_OUT_SAMPLE])}"
             )
         return customers
@@ -165,8 +164,7 @@ def wait_for_export(
         if export.get("failed") or status == "failed":
             raise export_error(
                 f"Customer.io reports customers export {export.get('id')} as failed and gives no reason. Run the sync "
-                "again; "
-                "if it keeps failing, check `customers.filter` or use `customers.method` search."
+                "again; if it keeps failing, check `customers.filter` or use `customers.method` search."
             )
         if status == "done":
             return export
@@ -174,8 +172,7 @@ def wait_for_export(
         if waited >= deadline:
             raise export_error(
                 f"Customer.io's customers export {export.get('id')} was still {status} after {deadline_minutes:g} "
-                "minutes. "
-                "Raise `customers.export_timeout_minutes`, or use `customers.method` search.",
+                "minutes. Raise `customers.export_timeout_minutes`, or use `customers.method` search.",
                 FailureType.config_error,
             )
         delay = min(next(delays), deadline - waited)
@@ -256,9 +253,8 @@ def download_with_retries(
                 ) from error
             wait = FIRST_DOWNLOAD_RETRY_SECONDS * 2 ** (attempt - 1)
             log(
-                f"Downloading the customers export file failed after {emitted} rows ({error}); fetching it again "
-                f"in {wait:g} s from a fresh link (attempt {attempt + 1} of {attempts}), skipping the rows already "
-                "read."
+                f"Downloading the customers export file failed after {emitted} rows ({error}); fetching it again in "
+                f"{wait:g} s from a fresh link (attempt {attempt + 1} of {attempts}), skipping the rows already read."
             )
             sleep(wait)
 
