@@ -185,15 +185,40 @@ def test_a_stream_state_of_the_wrong_shape_is_a_config_error_before_any_request(
         extra_files=files,
     )
 
-    stream_error, summary = config_errors(result)
+    (error,) = config_errors(result)
     assert result.returncode == 1
-    assert stream_error["failure_type"] == summary["failure_type"] == "config_error"
-    assert stream_error["stream_descriptor"]["name"] == stream
-    assert stream_error["message"].startswith(f"The saved state of stream `{stream}` {problem}")
-    assert stream_error["message"].endswith(
+    assert error["failure_type"] == "config_error"
+    assert error["message"].startswith(f"The saved state of stream `{stream}` {problem}")
+    assert error["message"].endswith(
         "Clear the stream's data in Airbyte (or sync without this state) to read again from `start_date`."
     )
     assert not [m for m in messages(result.stdout) if m["type"] == "RECORD"]
+    assert sandbox.stats.snapshot()["requests"] == 0
+
+
+def test_the_wrong_states_of_several_streams_are_told_at_once(sandbox, config, tmp_path):
+    streams = [stream for stream, _, _ in WRONG_STATES]
+    state = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": stream_state}}
+        for stream, stream_state, _ in WRONG_STATES
+    ]
+    files = {
+        "catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, streams, SyncMode.incremental)),
+        "state.json": state,
+    }
+    sandbox.stats.reset()
+
+    result = run_cli(
+        ["read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"],
+        config,
+        tmp_path,
+        extra_files=files,
+    )
+
+    (error,) = config_errors(result)
+    assert error["failure_type"] == "config_error" and result.returncode == 1
+    for stream, _, problem in WRONG_STATES:
+        assert f"The saved state of stream `{stream}` {problem}" in error["message"]
     assert sandbox.stats.snapshot()["requests"] == 0
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import SyncMode, Type
 
 from sandbox.resources import metrics as sandbox_metrics
 from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
@@ -121,8 +121,10 @@ def test_a_sync_cut_before_its_last_parent_resumes_from_the_previous_state(small
     new_state = {
         "period_start": sandbox_metrics.last_periods(small_sandbox.workspace, 2, "days", sandbox_metrics.EST)[0]
     }
-    # One checkpoint per newsletter: the old state until the last newsletter is read, then the new one.
-    assert states == [final_state(first)] * (SMALL.newsletters - 1) + [new_state]
+    # The state moves once, after every newsletter's rows: a sync cut before keeps the old state.
+    assert states == [new_state] != [final_state(first)]
+    assert second.records_and_state_messages[-1].type == Type.STATE
+    assert len({row.record.data["newsletter_id"] for row in second.records}) == SMALL.newsletters
 
 
 def test_sandbox_dates_its_answers_by_its_own_clock(small_sandbox):

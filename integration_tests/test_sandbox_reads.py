@@ -24,7 +24,13 @@ def test_concurrent_read_equals_sequential_read(sandbox, config):
     concurrent = read_streams({**config, "max_concurrent_requests": 8}, streams)
     sequential = read_streams({**config, "max_concurrent_requests": 1}, streams)
 
-    assert [m.record.data for m in concurrent.records] == [m.record.data for m in sequential.records]
-    assert [m.state.stream.stream_state for m in concurrent.state_messages] == [
-        m.state.stream.stream_state for m in sequential.state_messages
-    ]
+    assert not concurrent.errors and not sequential.errors
+    concurrent_records, sequential_records = records_by_stream(concurrent), records_by_stream(sequential)
+    assert sorted(concurrent_records) == sorted(sequential_records) == sorted(streams)
+    for stream in streams:
+        assert canonical(concurrent_records[stream]) == canonical(sequential_records[stream]), stream
+    assert final_states(concurrent) == final_states(sequential)
+
+
+def final_states(output):
+    return {m.state.stream.stream_descriptor.name: m.state.stream.stream_state for m in output.state_messages}

@@ -3,15 +3,15 @@ several requests in flight, and no response is parsed twice. (Speed is measured 
 
 import json
 from types import SimpleNamespace
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 import requests
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import SyncMode, Type
 
 import source_customerio.responses
 from sandbox.server import Settings
-from sandbox.testing import read_streams, records_by_stream, sandbox_config
+from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
 from sandbox.workspace import Knobs
 
 # The sandbox's messages span the two years before its clock; 30 000 of them put about 1200 into
@@ -32,6 +32,14 @@ def stream_states(output) -> List[Dict[str, Any]]:
     return [message.state.stream.stream_state.__dict__ for message in output.state_messages]
 
 
+def states_of(output, stream: str) -> List[Dict[str, Any]]:
+    return [
+        message.state.stream.stream_state.__dict__
+        for message in output.state_messages
+        if message.state.stream.stream_descriptor.name == stream
+    ]
+
+
 def test_concurrent_messages_read_emits_the_records_and_states_of_a_sequential_read(message_sandbox):
     config = sandbox_config(message_sandbox, **MESSAGE_OPTIONS)
 
@@ -40,9 +48,32 @@ def test_concurrent_messages_read_emits_the_records_and_states_of_a_sequential_r
 
     assert not concurrent.errors and not sequential.errors
     assert len(sequential.records) > 10_000
-    assert [m.record.data for m in concurrent.records] == [m.record.data for m in sequential.records]
-    assert stream_states(concurrent) == stream_states(sequential)
-    assert len(stream_states(sequential)) > 3  # a state after every window, not only at the end
+    assert canonical(m.record.data for m in concurrent.records) == canonical(m.record.data for m in sequential.records)
+    assert stream_states(concurrent)[-1] == stream_states(sequential)[-1]
+    assert len(stream_states(concurrent)) > 3  # states as windows complete, not only at the end
+    assert_no_state_ahead_of_its_records(concurrent)
+
+
+def assert_no_state_ahead_of_its_records(output) -> None:
+    """Each messages state comes after every record of the windows it says are read, and no
+    channel's cursor moves back."""
+    total: Dict[Tuple[str, int], int] = {}
+    for message in output.records:
+        key = (message.record.data["type"], message.record.data["created"])
+        total[key] = total.get(key, 0) + 1
+    seen: Dict[Tuple[str, int], int] = {}
+    cursors: Dict[str, int] = {}
+    for message in output.records_and_state_messages:
+        if message.type == Type.RECORD:
+            key = (message.record.data["type"], message.record.data["created"])
+            seen[key] = seen.get(key, 0) + 1
+            continue
+        for entry in message.state.stream.stream_state.__dict__["states"]:
+            channel, cursor = entry["partition"]["type"], entry["cursor"]["created"]
+            assert cursor >= cursors.get(channel, cursor)
+            cursors[channel] = cursor
+            covered = [key for key in total if key[0] == channel and key[1] <= cursor]
+            assert all(seen.get(key) == total[key] for key in covered), f"state {channel} {cursor} before its records"
 
 
 @pytest.mark.rate_budget
@@ -68,9 +99,12 @@ LISTS_AND_SUBSTREAMS = [
 ]
 
 
+@pytest.mark.parametrize("list_first", [True, False], ids=["list-first", "substream-first"])
 @pytest.mark.parametrize("with_state", [False, True], ids=["first-sync", "with-saved-cursor"])
 @pytest.mark.parametrize("listed, substream, route", LISTS_AND_SUBSTREAMS, ids=[c[0] for c in LISTS_AND_SUBSTREAMS])
-def test_a_list_that_a_substream_read_is_not_requested_again(make_sandbox, with_state, listed, substream, route):
+def test_a_list_a_substream_is_sliced_by_is_requested_once(
+    make_sandbox, with_state, listed, substream, route, list_first
+):
     server = make_sandbox()
     config = sandbox_config(server)
     first = read_streams(config, [listed], SyncMode.incremental)
@@ -80,11 +114,12 @@ def test_a_list_that_a_substream_read_is_not_requested_again(make_sandbox, with_
     requests_alone = server.stats.snapshot()["by_route"][route]
     server.stats.reset()
 
-    after_substream = read_streams(config, [substream, listed], SyncMode.incremental, state)
+    streams = [listed, substream] if list_first else [substream, listed]
+    with_substream = read_streams(config, streams, SyncMode.incremental, state)
 
     assert server.stats.snapshot()["by_route"][route] == requests_alone
-    assert records_by_stream(after_substream)[listed] == records_by_stream(alone)[listed]
-    assert stream_states(after_substream)[-1] == stream_states(alone)[-1]
+    assert canonical(records_by_stream(with_substream)[listed]) == canonical(records_by_stream(alone)[listed])
+    assert states_of(with_substream, listed)[-1] == states_of(alone, listed)[-1]
 
 
 def test_every_response_is_parsed_once(sandbox, config, monkeypatch):

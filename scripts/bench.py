@@ -54,6 +54,9 @@ MIN_SPEED_UP = 2.5
 MAX_SEARCH_REQUESTS_PER_THOUSAND = 12  # issue 10: customers search, whatever identifiers people have
 
 
+ALL_STREAMS = ("*",)  # a whole sync: every stream the connector discovers
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One sandbox process (workspace sizes, rate limit, latency) and the streams synced against it."""
@@ -73,6 +76,54 @@ SYNC_CONFIG = {
     "start_date": "2024-11-01T00:00:00Z",
     "activities": {"types": ["event", "page", "attribute_change", "sent_email", "opened_email", "sent_push"]},
 }
+
+# Issue 11: whole syncs on the concurrent engine. "Scale 4" is four times the sandbox's default
+# workspace; the core streams are the ones Keboola's extractor reads (campaigns and their actions,
+# segments and their members, newsletters, messages, activities, customers).
+SCALE_4 = {
+    "campaigns": 48,
+    "segments": 32,
+    "newsletters": 920,
+    "people": 1200,
+    "messages": 12_000,
+    "activities": 6000,
+    "broadcasts": 28,
+    "transactional_messages": 20,
+    "sender_identities": 520,
+    "objects": 180,
+    "suppressions": 4400,
+}
+CORE_STREAMS = (
+    "campaigns",
+    "campaign_actions",
+    "segments",
+    "segment_members",
+    "newsletters",
+    "messages",
+    "activities_all",
+    "customers",
+)
+PARSED_ACTIVITIES_CONFIG = {
+    **SYNC_CONFIG,
+    "activities": {**SYNC_CONFIG["activities"], "mode": "PARSED_DATA"},
+}
+WHOLE_SYNCS = (
+    Scenario(
+        "Whole sync: the 8 core streams, scale 4, 10 req/s, 150 ms latency",
+        SCALE_4,
+        CORE_STREAMS,
+        latency_ms=150,
+        config=SYNC_CONFIG,
+    ),
+    Scenario(
+        "Whole sync: every stream, activities in PARSED_DATA (6 types), scale 4, 10 req/s, 150 ms latency",
+        SCALE_4,
+        ALL_STREAMS,
+        latency_ms=150,
+        config=PARSED_ACTIVITIES_CONFIG,
+    ),
+)
+WHOLE_SYNC_MIN_EFFICIENCY = (0.92, 0.9)
 
 # Sizes make every stream request-bound where it can be: campaign_actions reads each campaign's
 # actions (1–23, 10 per page), segment_members one page per small segment, messages 1000 per page
@@ -110,6 +161,7 @@ MODES: Dict[str, Dict[str, Any]] = {
         "cpu": Scenario(
             "CPU: no rate limit, no latency", {"messages": 50_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG
         ),
+        "whole_sync": WHOLE_SYNCS,
         "memory": (
             Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
             Scenario(
@@ -152,6 +204,7 @@ MODES: Dict[str, Dict[str, Any]] = {
             rate_limit=None,
             config=SYNC_CONFIG,
         ),
+        "whole_sync": WHOLE_SYNCS,
         "memory": (
             Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
             Scenario(
@@ -224,19 +277,20 @@ def connector_config(sandbox: SandboxProcess, **overrides: Any) -> Dict[str, Any
     return {"app_api_key": "sandbox-app-key-0000", "api_url": sandbox.url, **overrides}
 
 
-def configured_catalog(catalog: Mapping[str, Any], stream_name: str) -> Dict[str, Any]:
-    """A catalog of one stream, incremental when it can be (what a scheduled first sync does)."""
-    stream = next(s for s in catalog["streams"] if s["name"] == stream_name)
-    incremental = "incremental" in stream["supported_sync_modes"]
+def configured_catalog(catalog: Mapping[str, Any], stream_names: Sequence[str]) -> Dict[str, Any]:
+    """A catalog of the named streams (ALL_STREAMS: every one discovered), each incremental when it can
+    be (what a scheduled first sync does)."""
+    chosen = [s for s in catalog["streams"] if stream_names == ALL_STREAMS or s["name"] in stream_names]
     return {
         "streams": [
             {
                 "stream": stream,
-                "sync_mode": "incremental" if incremental else "full_refresh",
+                "sync_mode": "incremental" if "incremental" in stream["supported_sync_modes"] else "full_refresh",
                 "destination_sync_mode": "append",
                 "cursor_field": stream.get("default_cursor_field", []),
                 "primary_key": stream.get("source_defined_primary_key", []),
             }
+            for stream in chosen
         ]
     }
 
@@ -323,17 +377,19 @@ class Bench:
     def __init__(self, workdir: Path, baseline: Optional[str] = None):
         self.workdir = workdir
         self.baseline = baseline
-        self._catalog: Optional[Dict[str, Any]] = None
+        self._catalogs: Dict[str, Dict[str, Any]] = {}
         self._baseline_root = workdir / "baseline"
         if baseline:
             export_package(baseline, self._baseline_root)
 
-    def catalog(self, sandbox: SandboxProcess) -> Dict[str, Any]:
-        if self._catalog is None:
-            self._catalog = run_connector(
-                ["discover", "--config", "config.json"], self.workdir, {"config.json": connector_config(sandbox)}
+    def catalog(self, sandbox: SandboxProcess, config: Mapping[str, Any]) -> Dict[str, Any]:
+        """The discovered catalog (per config: activities in PARSED_DATA add streams)."""
+        key = json.dumps(config, sort_keys=True)
+        if key not in self._catalogs:
+            self._catalogs[key] = run_connector(
+                ["discover", "--config", "config.json"], self.workdir, {"config.json": config}
             ).catalog
-        return self._catalog
+        return self._catalogs[key]
 
     def sync(
         self,
@@ -342,13 +398,15 @@ class Bench:
         label: str,
         profile_to: Optional[Path] = None,
         baseline: bool = False,
+        streams: Optional[Sequence[str]] = None,
         **config: Any,
     ) -> Measurement:
-        """One read of `stream`; `baseline` runs the package of the --baseline revision instead."""
-        config = {**sandbox.scenario.config, **config}
+        """One read of `streams` (by default `stream` alone; `stream` names the row); `baseline` runs the
+        package of the --baseline revision instead."""
+        config = connector_config(sandbox, **{**sandbox.scenario.config, **config})
         files = {
-            "config.json": connector_config(sandbox, **config),
-            "catalog.json": configured_catalog(self.catalog(sandbox), stream),
+            "config.json": config,
+            "catalog.json": configured_catalog(self.catalog(sandbox, config), streams or (stream,)),
         }
         if baseline:
             label = f"{label}, {self.baseline}"
@@ -479,6 +537,28 @@ def rate_floor(bench: Bench, scenario: Scenario) -> Report:
     return section(scenario, runs), targets
 
 
+def whole_sync(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
+    """Every stream of a scenario in one read, as a scheduled sync runs them; with --baseline, the same
+    read by the baseline revision."""
+    texts, targets = [], []
+    for scenario, minimum in zip(scenarios, WHOLE_SYNC_MIN_EFFICIENCY, strict=True):
+        print(scenario.title, flush=True)
+        name = "every stream" if scenario.streams == ALL_STREAMS else f"{len(scenario.streams)} core streams"
+        runs = []
+        with SandboxProcess(scenario) as sandbox:
+            for baseline in (False, True) if bench.baseline else (False,):
+                runs.append(bench.sync(sandbox, name, "whole sync", baseline=baseline, streams=scenario.streams))
+        texts.append(section(scenario, runs))
+        targets += [
+            f"- {m.stream} in one sync: efficiency {m.efficiency:.2f} with {m.throttled_share:.1%} 429s (target ≥ "
+            f"{minimum} with ≤ {MAX_THROTTLED_SHARE:.0%}): "
+            f"{verdict(m.efficiency >= minimum and m.throttled_share <= MAX_THROTTLED_SHARE)}"
+            for m in runs
+            if not m.baseline
+        ]
+    return "\n\n".join(texts), targets
+
+
 def speed_up(bench: Bench, scenario: Scenario) -> Report:
     runs, targets = [], []
     with SandboxProcess(scenario) as sandbox:
@@ -514,6 +594,15 @@ def cpu(bench: Bench, scenario: Scenario) -> Report:
         for m in runs
         if not m.baseline
     ]
+    for before in (m for m in runs if m.baseline):  # issue 11: no lower than the baseline's, in the same run
+        after = next(
+            m for m in runs if not m.baseline and m.stream == before.stream and before.label.startswith(m.label + ",")
+        )
+        targets.append(
+            f"- {after.stream} ({after.label}): {after.records_per_cpu_second:,.0f} records per CPU-second against "
+            f"{before.records_per_cpu_second:,.0f} at {bench.baseline} (target: no lower): "
+            f"{verdict(after.records_per_cpu_second >= before.records_per_cpu_second)}"
+        )
     heading = f"### Where the CPU goes: cProfile of a sequential {profiled_stream} read, top functions by own time"
     text = f"{section(scenario, runs)}\n\n{heading}\n\n```\n{profile}\n```"
     return text, targets
@@ -566,7 +655,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller workspaces, about 1–2 minutes")
     parser.add_argument(
         "--only",
-        choices=("customers_search", "rate_floor", "speed_up", "cpu", "memory"),
+        choices=("customers_search", "whole_sync", "rate_floor", "speed_up", "cpu", "memory"),
         action="append",
         help="run only these scenarios (repeatable)",
     )
@@ -595,7 +684,7 @@ def main() -> None:
             "(projected to 10 req/s)",
             knobs={**searched.knobs, "people": options.search_people},
         )
-    chosen = options.only or ["customers_search", "rate_floor", "speed_up", "cpu", "memory"]
+    chosen = options.only or ["customers_search", "whole_sync", "rate_floor", "speed_up", "cpu", "memory"]
     started = datetime.datetime.now(datetime.timezone.utc)
     sections: List[str] = []
     targets: List[str] = []
@@ -605,6 +694,7 @@ def main() -> None:
         facts = machine_facts(bench.start_up_seconds())
         for name, run_scenario in (
             ("customers_search", customers_search),
+            ("whole_sync", whole_sync),
             ("rate_floor", rate_floor),
             ("speed_up", speed_up),
             ("cpu", cpu),

@@ -8,7 +8,7 @@ from typing import Any
 import requests
 
 _parsed: "weakref.WeakKeyDictionary[requests.Response, Any]" = weakref.WeakKeyDictionary()
-_lock = threading.Lock()  # prefetch threads parse their own pages concurrently
+_lock = threading.Lock()  # the engine's workers parse their own pages concurrently
 
 
 def json_body(response: requests.Response) -> Any:

@@ -2,11 +2,25 @@
 
 import logging
 from dataclasses import replace
-from typing import Any, List, Mapping, Optional, Tuple
+from queue import Queue
+from typing import Any, FrozenSet, Iterator, List, Mapping, Optional, Tuple, Type
 
-from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Status
-from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
+    SyncMode,
+)
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
+from airbyte_cdk.sources.concurrent_source.concurrent_source_adapter import ConcurrentSourceAdapter
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import InMemoryMessageRepository, MessageRepository
 from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.streams.concurrent.adapters import StreamFacade
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, FinalStateCursor
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -21,7 +35,7 @@ from source_customerio.streams.audience import (
     ObjectTypes,
     SubscriptionTopics,
 )
-from source_customerio.streams.base import StreamContext
+from source_customerio.streams.base import CustomerioStream, ParentCache, StreamContext
 from source_customerio.streams.broadcasts import BroadcastActions, Broadcasts, BroadcastTriggers
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
 from source_customerio.streams.customers import customers_stream
@@ -40,6 +54,7 @@ from source_customerio.streams.newsletters import NewsletterContents, Newsletter
 from source_customerio.streams.segments import SegmentMembers, Segments, SegmentUsage
 from source_customerio.streams.transactional import TransactionalContents, TransactionalMessages
 from source_customerio.streams.workspace import Exports, IpAddresses, Workspaces
+from source_customerio.sync_state import SyncCursor
 
 # What the CDK's `read_state` raises for a state file it cannot parse (JSON, then the protocol's
 # schema); unit_tests/test_cdk_contract.py fails when that changes.
@@ -83,6 +98,11 @@ STREAM_CLASSES = (
 )
 
 
+# Threads that make partitions (slices) of a stream; a substream's also reads its parent list.
+# The other workers read slices, so `max_concurrent_requests` of them are always available.
+PARTITION_GENERATORS = 2
+
+
 def build_context(config: ConnectorConfig) -> StreamContext:
     return StreamContext(
         config=config,
@@ -91,7 +111,43 @@ def build_context(config: ConnectorConfig) -> StreamContext:
     )
 
 
-class SourceCustomerio(AbstractSource):
+def parents_of(streams: List[CustomerioStream]) -> FrozenSet[Type[CustomerioStream]]:
+    """The parent lists the given streams are sliced by."""
+    return frozenset(parent for stream in streams if (parent := getattr(stream, "parent", None)) is not None)
+
+
+def one_error(errors: List[AirbyteTracedException]) -> AirbyteTracedException:
+    """The error telling every problem of `errors` (one error: itself)."""
+    if len(errors) == 1:
+        return errors[0]
+    message = " ".join(error.message or "" for error in errors)
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+class SyncPlan:
+    """What one `read` builds its streams from: the catalog, the saved state, the engine's queue."""
+
+    def __init__(
+        self, catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]], logger: logging.Logger
+    ):
+        self.sync_modes = {configured.stream.name: configured.sync_mode for configured in catalog.streams}
+        self.state_manager = ConnectorStateManager(state)
+        self.queue: "Queue[Any]" = Queue(maxsize=10_000)
+        self.logger = logger
+
+
+class SourceCustomerio(ConcurrentSourceAdapter):
+    """Reads the catalog's streams on the CDK's concurrent engine, inside one shared rate budget."""
+
+    def __init__(self) -> None:
+        self._message_repository = InMemoryMessageRepository()
+        self._plan: Optional[SyncPlan] = None
+        super().__init__(concurrent_source=None)  # type: ignore[arg-type]  # built per read, from the config
+
+    @property
+    def message_repository(self) -> MessageRepository:
+        return self._message_repository
+
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         # The CDK's check would show repr() of the reason, quotes and all; ours is already one sentence.
         succeeded, reason = self.check_connection(logger, config)
@@ -118,7 +174,53 @@ class SourceCustomerio(AbstractSource):
                 "The state file", f"is not a list of Airbyte state messages ({' '.join(str(error).split())})"
             ) from None
 
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: Optional[List[AirbyteStateMessage]] = None,
+    ) -> Iterator[AirbyteMessage]:
+        workers = parse_config(config).max_concurrent_requests + PARTITION_GENERATORS
+        # The engine starts streams in catalog order: long page chains first, short streams fill in.
+        long_chains = {stream.name for stream in self.streams(config) if getattr(stream, "long_chain", False)}
+        catalog = ConfiguredAirbyteCatalog(
+            streams=sorted(catalog.streams, key=lambda configured: configured.stream.name not in long_chains)
+        )
+        self._plan = SyncPlan(catalog, state, logger)
+        self._concurrent_source = ConcurrentSource.create(
+            workers, PARTITION_GENERATORS, logger, self._slice_logger, self._message_repository, queue=self._plan.queue
+        )
+        try:
+            yield from super().read(logger, config, catalog, state)
+        finally:
+            self._plan = None
+
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         context = build_context(parse_config(config))
-        streams: List[Stream] = [stream_class(context) for stream_class in STREAM_CLASSES]
-        return streams + list(activity_streams(context))
+        streams: List[CustomerioStream] = [stream_class(context) for stream_class in STREAM_CLASSES]
+        streams += activity_streams(context)
+        if self._plan is None:  # check or discover
+            return list(streams)
+        selected = [stream for stream in streams if stream.name in self._plan.sync_modes]
+        context.parents = ParentCache(shared=parents_of(selected))
+        concurrent: List[Stream] = []
+        state_errors: List[AirbyteTracedException] = []
+        for stream in selected:
+            try:
+                concurrent.append(self._concurrent(stream, self._plan))
+            except StateError as error:  # every stream's, before any request
+                state_errors.append(error)
+        if state_errors:
+            raise one_error(state_errors)
+        return concurrent
+
+    def _concurrent(self, stream: CustomerioStream, plan: SyncPlan) -> Stream:
+        saved = plan.state_manager.get_stream_state(stream.name, None)
+        cursor: Cursor
+        if plan.sync_modes[stream.name] == SyncMode.incremental and stream.supports_incremental:
+            cursor = SyncCursor(stream, saved, plan.queue.put, self._message_repository)
+            stream.follow(cursor)
+        else:
+            cursor = FinalStateCursor(stream.name, None, self._message_repository)
+        return StreamFacade.create_from_stream(stream, self, plan.logger, saved, cursor)

@@ -2,8 +2,6 @@
 
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Tuple
 
-from airbyte_cdk.models import SyncMode
-
 from source_customerio.streams.base import (
     ClientSideIncrementalMixin,
     CursorPaginatedStream,
@@ -71,7 +69,7 @@ class EveryObjectMixin(MixinBase):
     carried_slice_fields = ("object_type_id", "cio_object_id", "object_id")
     ignore_missing_parent = True  # an object deleted mid-sync answers 404: skipped
 
-    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
         return unique_slices(self.context.parents.records(ObjectIdentifiers, self.context), self.carried_slice_fields)
 
     fixed_params = {"id_type": "cio_object_id"}
@@ -118,7 +116,7 @@ class EspSuppressions(OffsetPaginatedStream):
     page_size = 1000
     carried_slice_fields = ("suppression_type",)
 
-    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
         return [{"suppression_type": name} for name in SUPPRESSION_TYPES]
 
 

@@ -13,8 +13,20 @@ POST's body is `slice_body`: leaves declare these instead of overriding the CDK'
 import threading
 from abc import ABC
 from dataclasses import dataclass, field
-from functools import partial
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Type
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    MutableMapping,
+    Optional,
+    Tuple,
+    Type,
+)
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -24,23 +36,11 @@ from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
-from source_customerio.config import ConnectorConfig, StateError
+from source_customerio.config import ConnectorConfig
 from source_customerio.errors import CustomerioBackoff, CustomerioErrorHandler, RetryLedger
 from source_customerio.pagination import next_cursor, sent_cursor
-from source_customerio.prefetch import OrderedPrefetcher
 from source_customerio.responses import json_body
-
-
-def saved_unix_seconds(stream_name: str, state: Any, cursor_field: str) -> Optional[int]:
-    """The cursor of a one-cursor state (None when there is none), checked when the sync hands the
-    state over, before any request: a state of another shape is a StateError naming the stream."""
-    where = f"The saved state of stream `{stream_name}`"
-    if state is not None and not isinstance(state, Mapping):
-        raise StateError(where, f"is {state!r}, not an object")
-    cursor = (state or {}).get(cursor_field)
-    if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
-        raise StateError(where, f"has `{cursor_field}` {cursor!r}, which is not unix seconds")
-    return cursor
+from source_customerio.sync_state import SeriesName, SyncCursor
 
 
 def records_of_slice(
@@ -56,26 +56,42 @@ def records_of_slice(
 
 
 class ParentCache:
-    """Parent lists read once per sync and shared by every substream that needs them, and by the
-    list's own stream when the sync reads it after such a substream."""
+    """Parent lists read once per sync and shared by every stream that needs them: the substreams
+    sliced by a list, and the list's own stream, which the sync reads as one slice of it."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: FrozenSet[Type["CustomerioStream"]] = frozenset()) -> None:
+        self.shared = shared  # the lists some stream of this sync is sliced by
         self._records: Dict[Type["CustomerioStream"], List[Mapping[str, Any]]] = {}
-        self._lock = threading.RLock()  # re-entered when a parent list is itself a substream (objects)
+        self._locks: Dict[Type["CustomerioStream"], threading.RLock] = {}
+        self._locks_lock = threading.Lock()
+
+    def _lock(self, parent_class: Type["CustomerioStream"]) -> threading.RLock:
+        # A lock per list, so two substreams read two lists at once.
+        with self._locks_lock:
+            return self._locks.setdefault(parent_class, threading.RLock())
 
     def records(self, parent_class: Type["CustomerioStream"], context: "StreamContext") -> List[Mapping[str, Any]]:
-        with self._lock:
+        with self._lock(parent_class):
             if parent_class not in self._records:
                 parent = parent_class(context)
+                parent.reads_for_cache = True
                 self._records[parent_class] = [
                     dict(record) for record in parent.read_only_records() if isinstance(record, Mapping)
                 ]
             return self._records[parent_class]
 
-    def listed(self, parent_class: Type["CustomerioStream"]) -> Optional[List[Mapping[str, Any]]]:
-        """The list when a substream has already read it this sync, else None. Takes no lock: the
-        readers that fill a list ask too, on other threads, while `records` holds it."""
-        return self._records.get(parent_class)
+    def serves_whole(self, stream: "CustomerioStream") -> bool:
+        """Whether the sync reads `stream` from a shared list (so as one slice, the whole list)."""
+        return type(stream) in self.shared and not stream.reads_for_cache
+
+    def list_for(self, stream: "CustomerioStream") -> Optional[List[Mapping[str, Any]]]:
+        """The list serving `stream`'s own read: read now if it is shared, else the list a substream
+        has read already, else None (read from the API)."""
+        if stream.reads_for_cache:
+            return None
+        if type(stream) in self.shared:
+            return self.records(type(stream), stream.context)
+        return self._records.get(type(stream))
 
 
 @dataclass
@@ -93,21 +109,43 @@ class CustomerioStream(HttpStream, ABC):
     """An App API resource read with one request per slice.
 
     Leaves set `data_field` (the response key holding the records) and `path_template`
-    (formatted with the slice).
+    (formatted with the slice). Incremental leaves set `cursor_field` and, where the default does
+    not fit, the state model's hooks (`series_of`, `checkpoint`, see `source_customerio.sync_state`).
     """
 
     primary_key: Any = "id"
     data_field: str
     path_template: str
     ignore_missing_parent = False
+    state_per_series = False  # the saved state keeps one cursor per series (`{"states": [...]}`)
+    checkpoint_every_slice = False  # else a series' cursor moves only after its last slice
+    long_chain = False  # pages follow one another for long: the engine starts these streams first
+    reads_for_cache = False  # this instance reads a parent list for `ParentCache`
 
     def __init__(self, context: StreamContext):
         self.context = context
-        self._reading = threading.local()
-        depth = context.config.max_concurrent_requests
-        self._prefetcher = OrderedPrefetcher(depth) if depth > 1 else None
+        self.sync_cursor: Optional[SyncCursor] = None
         self.retry_ledger = RetryLedger(context.config.rate_limit_max_wait_minutes * 60)
         super().__init__(authenticator=context.authenticator, api_budget=context.budget)
+
+    def follow(self, sync_cursor: SyncCursor) -> None:
+        """Read incrementally: from the cursor's saved state, registering every slice with it."""
+        self.sync_cursor = sync_cursor
+
+    def saved_cursor(self, series: SeriesName = None) -> Optional[int]:
+        """The saved cursor of a series when the sync reads incrementally, else None."""
+        return self.sync_cursor.saved.get(series) if self.sync_cursor else None
+
+    def series_of(self, stream_slice: Mapping[str, Any]) -> SeriesName:
+        """The series a slice belongs to; one series by default."""
+        return None
+
+    def checkpoint(
+        self, series: SeriesName, stream_slice: Mapping[str, Any], newest_seen: Optional[int]
+    ) -> Optional[int]:
+        """A series' new cursor once every slice up to its checkpoint `stream_slice` is read;
+        by default the newest cursor value of the series' records."""
+        return newest_seen
 
     @property
     def carried_slice_fields(self) -> Tuple[str, ...]:
@@ -191,14 +229,20 @@ class CustomerioStream(HttpStream, ABC):
     ) -> Iterable[Mapping[str, Any]]:
         if response.status_code == 404:  # a parent that vanished mid-sync (ignored by the error table)
             return
-        stream_slice, stream_state = stream_slice or {}, stream_state or {}
+        stream_slice = stream_slice or {}
         carried_fields = self.carried_slice_fields  # a property on substreams: read once per page, not per record
-        for record in self.extract_records(json_body(response)):
+        for record in self.page_records(response, stream_slice):
             for name in carried_fields:
                 if record.get(name) is None:
                     record[name] = stream_slice[name]
-            if self.keep(record, stream_state):
+            if self.keep(record, stream_slice):
                 yield self.transform(record)
+
+    def page_records(
+        self, response: requests.Response, stream_slice: Mapping[str, Any]
+    ) -> List[MutableMapping[str, Any]]:
+        """The records of one page of `stream_slice`."""
+        return self.extract_records(json_body(response))
 
     def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
         return body.get(self.data_field) or []
@@ -206,78 +250,35 @@ class CustomerioStream(HttpStream, ABC):
     def transform(self, record: MutableMapping[str, Any]) -> Mapping[str, Any]:
         return record
 
-    def keep(self, record: Mapping[str, Any], stream_state: Mapping[str, Any]) -> bool:
+    def keep(self, record: Mapping[str, Any], stream_slice: Mapping[str, Any]) -> bool:
         return True
 
-    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
         """The slices to read; one empty slice by default."""
         return [{}]
 
     def stream_slices(
         self, *, sync_mode: SyncMode, cursor_field=None, stream_state=None
     ) -> Iterable[Optional[Mapping[str, Any]]]:
-        partitions = self.partitions(sync_mode, stream_state or {})
-        if self._prefetcher is None:
-            return partitions
-        read_slice = partial(
-            self._read_slice, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state
-        )
-        return self._prefetcher.schedule(partitions, read_slice)
-
-    def _read_slice(self, stream_slice, *, sync_mode, cursor_field, stream_state) -> Iterable[StreamData]:
-        if sync_mode != SyncMode.incremental:
-            stream_state = {}
-        listed = records_of_slice(self.context.parents.listed(type(self)), stream_slice, self.carried_slice_fields)
-        if listed is not None:  # a substream read this whole list earlier in the sync: no request
-            yield from (dict(record) for record in listed if self.keep(record, stream_state or {}))
-            return
-        # Runs on the thread that reads this slice (a prefetch worker, or the main thread).
-        self._reading.slice = stream_slice or {}
-        self._reading.state = stream_state or {}
-        yield from HttpStream.read_records(
-            self, sync_mode=sync_mode, cursor_field=cursor_field, stream_slice=stream_slice, stream_state=stream_state
-        )
-
-    @property
-    def reading_slice(self) -> Mapping[str, Any]:
-        """The slice this thread is reading, for hooks the CDK calls without it (next_page_token)."""
-        return getattr(self._reading, "slice", {})
-
-    @property
-    def reading_state(self) -> Mapping[str, Any]:
-        """The frozen stream state of the read this thread is doing (empty in full refresh)."""
-        return getattr(self._reading, "state", {})
-
-    def records_outside_a_sync(self, stream_slice: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-        """The records of one slice, lazily, read outside a sync (no state, no observe/slice_complete): a
-        discover-time sample, or the search a customers read is sliced from."""
-        for item in self._read_slice(stream_slice, sync_mode=SyncMode.full_refresh, cursor_field=None, stream_state={}):
-            if isinstance(item, Mapping):
-                yield item
+        # A list shared with substreams is read once, whole, so the stream reads it as one slice.
+        partitions = [{}] if self.context.parents.serves_whole(self) else self.partitions()
+        return self.sync_cursor.register(partitions) if self.sync_cursor else partitions
 
     def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable[StreamData]:
-        records: Iterable[StreamData]
-        if self._prefetcher is not None and self._prefetcher.is_next(stream_slice):
-            records = self._prefetcher.records(stream_slice)
-        else:
-            records = self._read_slice(
-                stream_slice, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state
-            )
-        for record in records:
-            if isinstance(record, Mapping):  # not a log message the CDK passes through
-                self.observe(record)
-            yield record
-        self.slice_complete(stream_slice or {})
+        listed = records_of_slice(self.context.parents.list_for(self), stream_slice, self.carried_slice_fields)
+        if listed is not None:  # a list this sync reads once for every stream that needs it: no request
+            yield from (dict(record) for record in listed if self.keep(record, stream_slice or {}))
+            return
+        yield from super().read_records(
+            sync_mode=sync_mode, cursor_field=cursor_field, stream_slice=stream_slice, stream_state=stream_state
+        )
 
-    def observe(self, record: Mapping[str, Any]) -> None:
-        """Called in order for every emitted record (incremental streams advance their cursor)."""
-
-    def slice_complete(self, stream_slice: Mapping[str, Any]) -> None:
-        """Called after the last record of a slice, before the CDK emits state."""
-
-    def is_last_partition(self, stream_slice: Mapping[str, Any]) -> bool:
-        """Whether `stream_slice` is the stream's final slice (single-slice streams: always)."""
-        return True
+    def records_outside_a_sync(self, stream_slice: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        """The records of one slice, lazily, read outside a sync (no state): a discover-time sample, or
+        the search a customers read is sliced from."""
+        for item in self.read_records(SyncMode.full_refresh, stream_slice=stream_slice):
+            if isinstance(item, Mapping):
+                yield item
 
 
 if TYPE_CHECKING:
@@ -329,45 +330,22 @@ class SubstreamMixin(MixinBase):
     def carried_slice_fields(self) -> Tuple[str, ...]:
         return (self.slice_field,)
 
-    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
         for parent in self.context.parents.records(self.parent, self.context):
             yield {self.slice_field: parent[self.parent_field]}
-
-    def is_last_partition(self, stream_slice: Mapping[str, Any]) -> bool:
-        parents = self.context.parents.records(self.parent, self.context)
-        return not parents or stream_slice.get(self.slice_field) == parents[-1][self.parent_field]
 
 
 class ClientSideIncrementalMixin(MixinBase):
     """Incremental on `cursor_field` for lists the API cannot filter: read all, keep records at or
     after the saved cursor (records updated in the saved second are read again, never lost).
 
-    With one slice per parent, one cursor spans every parent: it moves only after the last parent,
-    so a sync stopped half-way does not skip the older records of the parents it had not read.
+    With one slice per parent, one cursor spans every parent: it moves only after every parent is
+    read, so a sync stopped half-way does not skip the older records of the parents it had not read.
     """
 
     cursor_field: str
-    _cursor_value: Optional[int] = None
-    _seen_value: Optional[int] = None
 
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        return {self.cursor_field: self._cursor_value} if self._cursor_value is not None else {}
-
-    @state.setter
-    def state(self, value: MutableMapping[str, Any]) -> None:
-        self._cursor_value = saved_unix_seconds(self.name, value, self.cursor_field)
-
-    def keep(self, record: Mapping[str, Any], stream_state: Mapping[str, Any]) -> bool:
-        saved = stream_state.get(self.cursor_field)
+    def keep(self, record: Mapping[str, Any], stream_slice: Mapping[str, Any]) -> bool:
+        saved = self.saved_cursor()
         value = record.get(self.cursor_field)
         return saved is None or value is None or value >= saved
-
-    def observe(self, record: Mapping[str, Any]) -> None:
-        value = record.get(self.cursor_field)
-        if isinstance(value, int) and (self._seen_value is None or value > self._seen_value):
-            self._seen_value = value
-
-    def slice_complete(self, stream_slice: Mapping[str, Any]) -> None:
-        if self.is_last_partition(stream_slice) and self._seen_value is not None:
-            self._cursor_value = max(self._seen_value, self._cursor_value or self._seen_value)

@@ -16,7 +16,7 @@ import time
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Sequence
 
 import requests
-from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -104,13 +104,14 @@ class Customers(CustomerioStream):
 
     name = "customers"
     primary_key = "cio_id"
+    long_chain = True  # the search's pages, or the export's wait, come before any slice
 
 
 class CustomersBySearch(Customers):
     http_method = "POST"
     path_template = "customers/attributes"
 
-    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
         # Page by page on this thread, and no schema needed.
         return attribute_slices(CustomerSearch(self.context).records_outside_a_sync({}))
 
@@ -120,11 +121,16 @@ class CustomersBySearch(Customers):
         return {"ids": stream_slice["ids"]}
 
     def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
-        customers = customers_in(body)
-        missing = left_out_ids(self.reading_slice["ids"], customers)
+        return customers_in(body)
+
+    def page_records(
+        self, response: requests.Response, stream_slice: Mapping[str, Any]
+    ) -> List[MutableMapping[str, Any]]:
+        customers = super().page_records(response, stream_slice)
+        missing = left_out_ids(stream_slice["ids"], customers)
         if missing:
             self.logger.warning(
-                f"Customer.io left {len(missing)} of the {len(self.reading_slice['ids'])} requested ids out of its "
+                f"Customer.io left {len(missing)} of the {len(stream_slice['ids'])} requested ids out of its "
                 "attributes answer (deleted since the search?), so they are not in this sync; first ids: "
                 f"{', '.join(missing[:LEFT_OUT_SAMPLE])}"
             )
@@ -286,7 +292,7 @@ class CustomersByExport(Customers):
             backoff_strategy=self.get_backoff_strategy(),
         )
 
-    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
         config = self.context.config
         body: Dict[str, Any] = {"filters": audience(config.customers_filter)}
         if config.customers_attributes:

@@ -14,7 +14,6 @@ from functools import partial
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple, Type
 
 import requests
-from airbyte_cdk.models import SyncMode
 
 from source_customerio import windows
 from source_customerio.metrics import (
@@ -31,11 +30,13 @@ from source_customerio.metrics import (
     series_rows,
     within,
 )
-from source_customerio.streams.base import CustomerioStream, StreamContext, saved_unix_seconds
+from source_customerio.responses import json_body
+from source_customerio.streams.base import CustomerioStream, StreamContext
 from source_customerio.streams.broadcasts import BroadcastActions, Broadcasts
 from source_customerio.streams.campaigns import CampaignActions, Campaigns
 from source_customerio.streams.newsletters import Newsletters
 from source_customerio.streams.records import integer_ids
+from source_customerio.sync_state import SeriesName
 
 
 class MetricsStream(CustomerioStream, ABC):
@@ -55,9 +56,7 @@ class MetricsStream(CustomerioStream, ABC):
     def __init__(self, context: StreamContext):
         super().__init__(context)
         self.period = Period(context.config.metrics_period)
-        self._cursor_value: Optional[int] = None
-        self._answer = threading.local()  # the API's "now" of the response this thread is parsing
-        self._first_answer: Optional[int] = None  # the earliest of this sync's, set by prefetch threads too
+        self._first_answer: Optional[int] = None  # the earliest of this sync's, set by every reading thread
         self._first_answer_lock = threading.Lock()
         self._unread: Dict[str, Tuple[int, int]] = {}  # parent → the periods version 1 could not reach
 
@@ -65,18 +64,10 @@ class MetricsStream(CustomerioStream, ABC):
     def carried_slice_fields(self) -> Tuple[str, ...]:
         return tuple(self.parent_ids)
 
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        return {self.cursor_field: self._cursor_value} if self._cursor_value is not None else {}
-
-    @state.setter
-    def state(self, value: MutableMapping[str, Any]) -> None:
-        self._cursor_value = saved_unix_seconds(self.name, value, self.cursor_field)
-
-    def partitions(self, sync_mode: SyncMode, stream_state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
         now = windows.current_time()
         self._first_answer = None
-        saved = stream_state.get(self.cursor_field) if sync_mode == SyncMode.incremental else None
+        saved = self.saved_cursor()
         reach = self.api.reach(self.period, now)
         slices: List[Dict[str, Any]] = []
         for parent in self.context.parents.records(self.parent, self.context):
@@ -85,28 +76,18 @@ class MetricsStream(CustomerioStream, ABC):
             )
             if since <= self.period.floor(now):  # else the saved period is in the future: nothing to read
                 slices.append({**{name: parent.get(field) for name, field in self.parent_ids.items()}, "since": since})
-        if slices:
-            slices[-1]["checkpoint"] = True
         return slices
 
-    def slice_complete(self, stream_slice: Mapping[str, Any]) -> None:
-        # Only the last slice moves the cursor: an interrupted sync keeps the old one. "When the sync
+    def checkpoint(self, series: SeriesName, stream_slice: Mapping[str, Any], newest_seen: Optional[int]) -> int:
+        # Reached once every parent is read: an interrupted sync keeps the old cursor. "When the sync
         # began" is on the API's clock (its first answer), like the periods the answers were placed
         # in: on the connector's, a clock ahead of the API's would move the state past unread periods.
-        if stream_slice.get("checkpoint"):
-            self.warn_of_unread_periods()
-            began = self._first_answer if self._first_answer is not None else windows.current_time()
-            checkpoint = self.period.shift(self.period.floor(began), -1)
-            if self._cursor_value is None or checkpoint > self._cursor_value:
-                self._cursor_value = checkpoint
+        self.warn_of_unread_periods()
+        began = self._first_answer if self._first_answer is not None else windows.current_time()
+        return self.period.shift(self.period.floor(began), -1)
 
     def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         return self.api.params(self.period, stream_slice["since"], windows.current_time())
-
-    def parse_response(self, response: requests.Response, **kwargs) -> Iterable[Mapping[str, Any]]:
-        self._answer.at = answered_at(response.headers.get("Date"), windows.current_time())
-        self._note_answer(self._answer.at)
-        yield from super().parse_response(response, **kwargs)
 
     def _note_answer(self, answered: int) -> None:
         with self._first_answer_lock:
@@ -129,9 +110,13 @@ class MetricsStream(CustomerioStream, ABC):
         )
         self._unread.clear()
 
-    def extract_records(self, body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
-        since, answered = self.reading_slice["since"], self._answer.at
-        parent = ", ".join(f"{name} {self.reading_slice.get(name)}" for name in self.parent_ids)
+    def page_records(
+        self, response: requests.Response, stream_slice: Mapping[str, Any]
+    ) -> List[MutableMapping[str, Any]]:
+        answered = answered_at(response.headers.get("Date"), windows.current_time())
+        self._note_answer(answered)
+        body, since = json_body(response), stream_slice["since"]
+        parent = ", ".join(f"{name} {stream_slice.get(name)}" for name in self.parent_ids)
 
         def first_period(length: int) -> int:
             first = self.api.first_period(self.period, since, answered, length)

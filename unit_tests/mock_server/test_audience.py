@@ -155,13 +155,13 @@ class ObjectsTest(TestCase):
 
         output = read("objects")
 
-        assert self.keys(output) == [
+        assert sorted(self.keys(output)) == [
             ("1", "acme-1", "Acme 1"),
             ("1", "acme-2", "Acme 2"),
             ("1", "acme-3", "Acme 3"),
             ("2", "acme-1", "Acme 1"),
         ]
-        assert output.records[0].record.data["cio_object_id"] == "ob0001"
+        assert {record.record.data["cio_object_id"] for record in output.records} == {"ob0001", "ob0002", "ob0003"}
 
     @HttpMocker()
     def test_given_no_objects_when_read_then_no_records(self, http_mocker: HttpMocker) -> None:

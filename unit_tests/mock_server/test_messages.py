@@ -91,7 +91,7 @@ class FullRefreshTest(TestCase):
             for request in requests:
                 http.assert_number_of_calls(request, 1)
         self.assertEqual(output.errors, [])
-        self.assertEqual(emitted_states(output)[-1], cursors((None, NOW)))
+        self.assertEqual(emitted_states(output), [{"__ab_no_cursor_state_message": True}])  # full refresh: no cursor
 
     def test_given_urban_airship_when_read_then_push_series(self):
         with HttpMocker() as http:

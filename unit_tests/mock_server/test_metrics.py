@@ -129,7 +129,7 @@ class CampaignMetricsTest(TestCase):
 
         output = read("campaign_metrics", state={"period_start": TWO_DAYS_AGO})
 
-        assert [(row["campaign_id"], row["period_start"]) for row in rows(output)] == [
+        assert sorted((row["campaign_id"], row["period_start"]) for row in rows(output)) == [
             (1, TWO_DAYS_AGO),
             (1, YESTERDAY),
             (1, TODAY),
@@ -137,16 +137,13 @@ class CampaignMetricsTest(TestCase):
             (2, YESTERDAY),
             (2, TODAY),
         ]
-        # The first campaign's checkpoint keeps the saved period; it moves only after the last campaign.
+        # The state moves once, after every campaign's rows.
         kinds = [
             (message.type.value, getattr(message.state, "stream", None) and message.state.stream.stream_state.__dict__)
             for message in output.records_and_state_messages
         ]
-        assert [kind for kind, _ in kinds] == ["RECORD"] * 3 + ["STATE"] + ["RECORD"] * 3 + ["STATE"]
-        assert [state for kind, state in kinds if kind == "STATE"] == [
-            {"period_start": TWO_DAYS_AGO},
-            {"period_start": YESTERDAY},
-        ]
+        assert [kind for kind, _ in kinds] == ["RECORD"] * 6 + ["STATE"]
+        assert kinds[-1][1] == {"period_start": YESTERDAY}
 
     @HttpMocker()
     def test_given_the_series_series_shape_and_periods_past_now_when_read_then_parsed_and_future_dropped(
@@ -293,7 +290,7 @@ class NewsletterMetricsTest(TestCase):
 
         output = read("newsletter_metrics", state={"period_start": TWO_DAYS_AGO})
 
-        assert [(row["newsletter_id"], row["period_start"]) for row in rows(output)][-1] == (8, TOMORROW)
+        assert max((row["newsletter_id"], row["period_start"]) for row in rows(output)) == (8, TOMORROW)
         assert final_state(output) == {"period_start": YESTERDAY}
 
     @HttpMocker()
