@@ -59,7 +59,7 @@ def iso(seconds: int) -> str:
 
 
 class Run:
-    """One console-script read; `kill_after_state` SIGKILLs it that many lines after the k-th state that follows a record."""
+    """One console-script read, SIGKILLed where `follow` says."""
 
     def __init__(self, workdir: Path, config: Mapping[str, Any], configured_catalog: Any, state: Optional[List[Any]]):
         self.records: List[str] = []

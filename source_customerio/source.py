@@ -112,8 +112,14 @@ def build_context(config: ConnectorConfig) -> StreamContext:
 
 
 def parents_of(streams: List[CustomerioStream]) -> FrozenSet[Type[CustomerioStream]]:
-    """The parent lists the given streams are sliced by."""
-    return frozenset(parent for stream in streams if (parent := getattr(stream, "parent", None)) is not None)
+    """The lists the given streams are sliced by, and the lists those are sliced by."""
+    parents = set()
+    for stream in streams:
+        parent = getattr(stream, "parent", None)
+        while parent is not None and parent not in parents:
+            parents.add(parent)
+            parent = getattr(parent, "parent", None)
+    return frozenset(parents)
 
 
 def one_error(errors: List[AirbyteTracedException]) -> AirbyteTracedException:

@@ -69,8 +69,10 @@ class EveryObjectMixin(MixinBase):
     carried_slice_fields = ("object_type_id", "cio_object_id", "object_id")
     ignore_missing_parent = True  # an object deleted mid-sync answers 404: skipped
 
+    parent = ObjectIdentifiers
+
     def partitions(self) -> Iterable[Mapping[str, Any]]:
-        return unique_slices(self.context.parents.records(ObjectIdentifiers, self.context), self.carried_slice_fields)
+        return unique_slices(self.context.parents.records(self.parent, self.context), self.carried_slice_fields)
 
     fixed_params = {"id_type": "cio_object_id"}
 

@@ -43,24 +43,12 @@ from source_customerio.responses import json_body
 from source_customerio.sync_state import SeriesName, SyncCursor
 
 
-def records_of_slice(
-    listed: Optional[List[Mapping[str, Any]]], stream_slice: Optional[Mapping[str, Any]], carried: Tuple[str, ...]
-) -> Optional[List[Mapping[str, Any]]]:
-    """The records of `stream_slice` in a list read earlier, when the slice is one the list holds:
-    empty (the whole list), or values of fields carried into every record (one parent's records).
-    None when there is no list, or the slice asks for something a record does not show."""
-    wanted = dict(stream_slice or {})
-    if listed is None or not set(wanted) <= set(carried):
-        return None
-    return [record for record in listed if all(record.get(name) == value for name, value in wanted.items())]
-
-
 class ParentCache:
     """Parent lists read once per sync and shared by every stream that needs them: the substreams
-    sliced by a list, and the list's own stream, which the sync reads as one slice of it."""
+    sliced by a list, and the list's own stream, which the sync reads whole, as one slice."""
 
     def __init__(self, shared: FrozenSet[Type["CustomerioStream"]] = frozenset()) -> None:
-        self.shared = shared  # the lists some stream of this sync is sliced by
+        self.shared = shared  # the lists some stream of this sync is sliced by, directly or not
         self._records: Dict[Type["CustomerioStream"], List[Mapping[str, Any]]] = {}
         self._locks: Dict[Type["CustomerioStream"], threading.RLock] = {}
         self._locks_lock = threading.Lock()
@@ -80,18 +68,9 @@ class ParentCache:
                 ]
             return self._records[parent_class]
 
-    def serves_whole(self, stream: "CustomerioStream") -> bool:
-        """Whether the sync reads `stream` from a shared list (so as one slice, the whole list)."""
+    def serves(self, stream: "CustomerioStream") -> bool:
+        """Whether `stream` is read from its shared list (whole, as one slice), not from the API."""
         return type(stream) in self.shared and not stream.reads_for_cache
-
-    def list_for(self, stream: "CustomerioStream") -> Optional[List[Mapping[str, Any]]]:
-        """The list serving `stream`'s own read: read now if it is shared, else the list a substream
-        has read already, else None (read from the API)."""
-        if stream.reads_for_cache:
-            return None
-        if type(stream) in self.shared:
-            return self.records(type(stream), stream.context)
-        return self._records.get(type(stream))
 
 
 @dataclass
@@ -260,14 +239,15 @@ class CustomerioStream(HttpStream, ABC):
     def stream_slices(
         self, *, sync_mode: SyncMode, cursor_field=None, stream_state=None
     ) -> Iterable[Optional[Mapping[str, Any]]]:
-        # A list shared with substreams is read once, whole, so the stream reads it as one slice.
-        partitions = [{}] if self.context.parents.serves_whole(self) else self.partitions()
+        # A list other streams are sliced by is read once, whole, for all of them: here as one slice.
+        partitions = [{}] if self.context.parents.serves(self) else self.partitions()
         return self.sync_cursor.register(partitions) if self.sync_cursor else partitions
 
     def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable[StreamData]:
-        listed = records_of_slice(self.context.parents.list_for(self), stream_slice, self.carried_slice_fields)
-        if listed is not None:  # a list this sync reads once for every stream that needs it: no request
-            yield from (dict(record) for record in listed if self.keep(record, stream_slice or {}))
+        parents = self.context.parents
+        if parents.serves(self):
+            listed = parents.records(type(self), self.context)
+            yield from (dict(record) for record in listed if self.keep(record, {}))
             return
         yield from super().read_records(
             sync_mode=sync_mode, cursor_field=cursor_field, stream_slice=stream_slice, stream_state=stream_state
