@@ -6,13 +6,16 @@
     ... --baseline <git revision>                     also run the rate-floor and CPU syncs with the
                                                       package as committed then: before/after in one run
 
-Scenarios (issue 6):
+Scenarios (issues 6 and 11):
+- whole sync (issue 11): every core stream, then every stream, in one read, as a scheduled sync
+  runs them; with --baseline, the same read by that revision.
 - rate floor: 10 req/s and 150 ms latency. Per stream: requests, records, wall seconds, rate-floor
   efficiency (requests / 10 req/s / wall seconds), 429s, records per CPU-second, peak RSS.
 - speed-up: 10 req/s and 300 ms latency, our connector with `max_concurrent_requests` 1 against
   the default, in the same run.
 - CPU: no rate limit, no latency: records per CPU-second of the connector process, and a cProfile
-  of a sequential read (everything on the main thread) showing where the time goes.
+  of a read at concurrency 1 (cProfile sees the main thread only: the engine's consumer, which
+  turns records into messages; requests and parsing run on the engine's worker threads).
 - memory: peak RSS of the connector at a small and a large workspace.
 
 Wall seconds are those of the whole connector process, start-up included (the start-up of a
@@ -40,6 +43,10 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the sandbox package, for its default workspace sizes
+
+from sandbox.workspace import Knobs  # noqa: E402
+
 CONNECTOR = Path(sys.executable).parent / "source-customerio"
 RESULTS = REPO / "bench" / "RESULTS.md"
 API_RATE_LIMIT = 10  # the App API's requests per second per workspace
@@ -77,22 +84,31 @@ SYNC_CONFIG = {
     "activities": {"types": ["event", "page", "attribute_change", "sent_email", "opened_email", "sent_push"]},
 }
 
-# Issue 11: whole syncs on the concurrent engine. "Scale 4" is four times the sandbox's default
-# workspace; the core streams are the ones Keboola's extractor reads (campaigns and their actions,
-# segments and their members, newsletters, messages, activities, customers).
-SCALE_4 = {
-    "campaigns": 48,
-    "segments": 32,
-    "newsletters": 920,
-    "people": 1200,
-    "messages": 12_000,
-    "activities": 6000,
-    "broadcasts": 28,
-    "transactional_messages": 20,
-    "sender_identities": 520,
-    "objects": 180,
-    "suppressions": 4400,
-}
+# Issue 11: whole syncs on the concurrent engine. "Scale N" is N times the sandbox's default
+# workspace (sandbox/workspace.py Knobs). The core streams are the ones Keboola's extractor reads
+# (campaigns and their actions, segments and their members, newsletters, messages, activities,
+# customers). At scale 4 their sync is about 190 requests (20 s at 10 req/s), so the connector's
+# start-up is 6% of it; scale 16, about 900 requests, matches the 880 of the issue's measurement.
+SCALED_KNOBS = (
+    "campaigns",
+    "segments",
+    "newsletters",
+    "people",
+    "messages",
+    "activities",
+    "broadcasts",
+    "transactional_messages",
+    "sender_identities",
+    "objects",
+    "suppressions",
+)
+
+
+def scale(factor: int) -> Dict[str, int]:
+    defaults = Knobs()
+    return {name: getattr(defaults, name) * factor for name in SCALED_KNOBS}
+
+
 CORE_STREAMS = (
     "campaigns",
     "campaign_actions",
@@ -107,23 +123,19 @@ PARSED_ACTIVITIES_CONFIG = {
     **SYNC_CONFIG,
     "activities": {**SYNC_CONFIG["activities"], "mode": "PARSED_DATA"},
 }
+CORE_SYNC_TITLE = "Whole sync: the 8 core streams, scale {}, 10 req/s, 150 ms latency"
 WHOLE_SYNCS = (
+    Scenario(CORE_SYNC_TITLE.format(4), scale(4), CORE_STREAMS, latency_ms=150, config=SYNC_CONFIG),
+    Scenario(CORE_SYNC_TITLE.format(16), scale(16), CORE_STREAMS, latency_ms=150, config=SYNC_CONFIG),
     Scenario(
-        "Whole sync: the 8 core streams, scale 4, 10 req/s, 150 ms latency",
-        SCALE_4,
-        CORE_STREAMS,
-        latency_ms=150,
-        config=SYNC_CONFIG,
-    ),
-    Scenario(
-        "Whole sync: every stream, activities in PARSED_DATA (6 types), scale 4, 10 req/s, 150 ms latency",
-        SCALE_4,
+        "Whole sync: every stream, activities in PARSED_DATA (6 types), scale 2, 10 req/s, 150 ms latency",
+        scale(2),
         ALL_STREAMS,
         latency_ms=150,
         config=PARSED_ACTIVITIES_CONFIG,
     ),
 )
-WHOLE_SYNC_MIN_EFFICIENCY = (0.92, 0.9)
+WHOLE_SYNC_MIN_EFFICIENCY = (0.92, 0.92, 0.9)
 
 # Sizes make every stream request-bound where it can be: campaign_actions reads each campaign's
 # actions (1–23, 10 per page), segment_members one page per small segment, messages 1000 per page
@@ -506,7 +518,8 @@ NOTES = """## Reading the numbers
   source_customerio/errors.py): the efficiency ceiling is 0.95, the price of not drawing 429s.
 - One cursor chain is bounded by latency, not by the budget: each page's request needs the last
   page's `next`. newsletters is one chain; activities is one chain per type and ends on its longest
-  type. The CDK reads streams one after another, so no other stream fills the budget meanwhile.
+  type. Read alone (the per-stream rows), such a stream cannot reach the floor; in a whole sync the
+  engine starts these chains first and the other streams fill the budget around them.
 - "No rate limit" means the sandbox never answers 429; the connector still keeps to its own
   10 req/s (the spec's maximum), which bounds wall time but not CPU seconds.
 - max in flight is the sandbox's count; its `reset_stats` zeroes the counter while that request is
@@ -575,7 +588,7 @@ def speed_up(bench: Bench, scenario: Scenario) -> Report:
 
 
 def cpu(bench: Bench, scenario: Scenario) -> Report:
-    """Records per CPU-second, and a profile of a sequential read (cProfile sees only the main thread)."""
+    """Records per CPU-second, and a profile of a read at concurrency 1 (cProfile sees only the main thread)."""
     runs = []
     profiled_stream = scenario.streams[0]
     with SandboxProcess(scenario) as sandbox, tempfile.TemporaryDirectory() as tmp:
@@ -603,7 +616,10 @@ def cpu(bench: Bench, scenario: Scenario) -> Report:
             f"{before.records_per_cpu_second:,.0f} at {bench.baseline} (target: no lower): "
             f"{verdict(after.records_per_cpu_second >= before.records_per_cpu_second)}"
         )
-    heading = f"### Where the CPU goes: cProfile of a sequential {profiled_stream} read, top functions by own time"
+    heading = (
+        f"### Where the main thread's CPU goes: cProfile of a {profiled_stream} read at concurrency 1, top "
+        "functions by own time"
+    )
     text = f"{section(scenario, runs)}\n\n{heading}\n\n```\n{profile}\n```"
     return text, targets
 

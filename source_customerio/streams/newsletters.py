@@ -15,6 +15,7 @@ class Newsletters(ClientSideIncrementalMixin, CursorPaginatedStream):
     path_template = "newsletters"
     page_size = 100
     cursor_field = "updated"
+    long_chain = True  # one chain of pages, which the newsletter substreams wait for
 
 
 class NewsletterContents(SubstreamMixin, CustomerioStream):

@@ -97,6 +97,19 @@ class EngineTest(TestCase):
         self.assertEqual(members, [(7, "7-1"), (7, "7-2"), (8, "8-1"), (8, "8-2")])
 
     @HttpMocker()
+    def test_given_an_unpaged_list_per_parent_when_read_then_every_parents_list(self, http_mocker: HttpMocker) -> None:
+        given_three_newsletter_pages(http_mocker)
+        for newsletter_id in range(1, 6):
+            http_mocker.get(
+                CustomerioRequestBuilder.endpoint(f"newsletters/{newsletter_id}/contents").build(),
+                json_page("contents", [{"id": newsletter_id * 10}, {"id": newsletter_id * 10 + 1}]),
+            )
+
+        output = read_streams("newsletter_contents")
+
+        self.assertEqual(sorted(ids_of(output, "newsletter_contents")), [10, 11, 20, 21, 30, 31, 40, 41, 50, 51])
+
+    @HttpMocker()
     def test_given_offset_pages_when_read_then_every_page(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(suppressions_request("bounces"), suppressions(1000))
         http_mocker.get(suppressions_request("bounces", offset=1000), suppressions(1000, first=1000))
