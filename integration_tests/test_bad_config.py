@@ -167,23 +167,33 @@ WRONG_STATES = [
 ]
 
 
-@pytest.mark.parametrize("stream, stream_state, problem", WRONG_STATES, ids=[case[0] for case in WRONG_STATES])
-def test_a_stream_state_of_the_wrong_shape_is_a_config_error_before_any_request(
-    sandbox, config, tmp_path, stream, stream_state, problem
-):
-    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": stream_state}}]
+def read_incrementally_from(config, tmp_path, stream_states: Dict[str, Any]):
+    """The console script's incremental read of the given streams from the given saved states."""
+    state = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": stream_state}}
+        for stream, stream_state in stream_states.items()
+    ]
     files = {
-        "catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, [stream], SyncMode.incremental)),
+        "catalog.json": ConfiguredAirbyteCatalogSerializer.dump(
+            catalog(config, list(stream_states), SyncMode.incremental)
+        ),
         "state.json": state,
     }
-    sandbox.stats.reset()
-
-    result = run_cli(
+    return run_cli(
         ["read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"],
         config,
         tmp_path,
         extra_files=files,
     )
+
+
+@pytest.mark.parametrize("stream, stream_state, problem", WRONG_STATES, ids=[case[0] for case in WRONG_STATES])
+def test_a_stream_state_of_the_wrong_shape_is_a_config_error_before_any_request(
+    sandbox, config, tmp_path, stream, stream_state, problem
+):
+    sandbox.stats.reset()
+
+    result = read_incrementally_from(config, tmp_path, {stream: stream_state})
 
     (error,) = config_errors(result)
     assert result.returncode == 1
@@ -197,23 +207,9 @@ def test_a_stream_state_of_the_wrong_shape_is_a_config_error_before_any_request(
 
 
 def test_the_wrong_states_of_several_streams_are_told_at_once(sandbox, config, tmp_path):
-    streams = [stream for stream, _, _ in WRONG_STATES]
-    state = [
-        {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": stream_state}}
-        for stream, stream_state, _ in WRONG_STATES
-    ]
-    files = {
-        "catalog.json": ConfiguredAirbyteCatalogSerializer.dump(catalog(config, streams, SyncMode.incremental)),
-        "state.json": state,
-    }
     sandbox.stats.reset()
 
-    result = run_cli(
-        ["read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"],
-        config,
-        tmp_path,
-        extra_files=files,
-    )
+    result = read_incrementally_from(config, tmp_path, {stream: state for stream, state, _ in WRONG_STATES})
 
     (error,) = config_errors(result)
     assert error["failure_type"] == "config_error" and result.returncode == 1

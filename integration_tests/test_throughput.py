@@ -86,7 +86,7 @@ def test_several_requests_in_flight_never_exceed_the_shared_budget(make_sandbox)
     stats = server.stats.snapshot()
     assert not output.errors
     assert stats["requests"] > 50
-    assert stats["max_in_flight"] > 1
+    assert 1 < stats["max_in_flight"] <= 6  # every request is sent from one of the engine's 6 workers
     # A loaded machine (make test runs 4 workers on 2 cores) can delay a send past its slot in the
     # budget, so one 429 may slip in; with 6 in flight and no shared budget, 16 of 86 requests drew one.
     assert stats["by_status"].get("429", 0) <= 1

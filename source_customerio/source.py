@@ -98,9 +98,13 @@ STREAM_CLASSES = (
 )
 
 
-# Threads that make partitions (slices) of a stream; a substream's also reads its parent list.
-# The other workers read slices, so `max_concurrent_requests` of them are always available.
-PARTITION_GENERATORS = 2
+def engine_threads(max_concurrent_requests: int) -> Tuple[int, int]:
+    """The engine's workers, and how many of them may make partitions (slices) at once: every
+    request is sent from a worker, so there are `max_concurrent_requests` of them. The CDK wants
+    more workers than partition makers, except for one worker doing everything in turn."""
+    if max_concurrent_requests == 1:
+        return 1, 1
+    return max_concurrent_requests, min(2, max_concurrent_requests - 1)
 
 
 def build_context(config: ConnectorConfig) -> StreamContext:
@@ -187,7 +191,7 @@ class SourceCustomerio(ConcurrentSourceAdapter):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
-        workers = parse_config(config).max_concurrent_requests + PARTITION_GENERATORS
+        workers, partition_makers = engine_threads(parse_config(config).max_concurrent_requests)
         # The engine starts streams in catalog order: long page chains first, short streams fill in.
         long_chains = {stream.name for stream in self.streams(config) if getattr(stream, "long_chain", False)}
         catalog = ConfiguredAirbyteCatalog(
@@ -195,7 +199,7 @@ class SourceCustomerio(ConcurrentSourceAdapter):
         )
         self._plan = SyncPlan(catalog, state, logger)
         self._concurrent_source = ConcurrentSource.create(
-            workers, PARTITION_GENERATORS, logger, self._slice_logger, self._message_repository, queue=self._plan.queue
+            workers, partition_makers, logger, self._slice_logger, self._message_repository, queue=self._plan.queue
         )
         try:
             yield from super().read(logger, config, catalog, state)

@@ -164,8 +164,9 @@ class SyncCursor(Cursor):
         return state_of(self._cursors, self._cursor_field, self._per_series)
 
     def register(self, slices: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-        """Yield `slices`, each after it is registered with its series and whether it is a checkpoint
-        (looking one slice ahead: a series' last slice is one followed by another series, or none)."""
+        """Yield `slices`, each after it is registered with its series and whether it is a checkpoint.
+        A series' slices come one after another, so its last is the one followed by another series'
+        slice, or by none: each slice is yielded once the next is known."""
         previous: Optional[Mapping[str, Any]] = None
         for stream_slice in slices:
             if previous is not None:
