@@ -124,12 +124,15 @@ class Stats:
 
     def snapshot(self) -> Dict[str, Any]:
         with self._lock:
+            answered = [entry["at"] for entry in self.log if entry["path"].startswith("/v1/")]
             return {
                 "requests": self.requests,
                 "by_status": {str(k): v for k, v in self.by_status.items()},
                 "by_route": dict(self.by_route),
                 "max_in_flight": self.max_in_flight,
                 "chaos": dict(self.chaos),
+                # When the first and the last API request of the log were answered (unix seconds).
+                "api_span": [min(answered), max(answered)] if answered else None,
             }
 
 
