@@ -69,7 +69,9 @@ class NewsletterTestGroupsTest(StreamMatrix, TestCase):
 
         output = self.read()
 
-        assert [(message.record.data["newsletter_id"], message.record.data["id"]) for message in output.records] == [
+        assert sorted(
+            (message.record.data["newsletter_id"], message.record.data["id"]) for message in output.records
+        ) == [
             (5, 0),
             (6, 0),
         ]

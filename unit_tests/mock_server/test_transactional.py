@@ -66,7 +66,9 @@ class TransactionalContentsTest(StreamMatrix, TestCase):
 
         output = self.read()
 
-        assert [(message.record.data["transactional_id"], message.record.data["id"]) for message in output.records] == [
+        assert sorted(
+            (message.record.data["transactional_id"], message.record.data["id"]) for message in output.records
+        ) == [
             (1, 10),
             (2, 20),
         ]
