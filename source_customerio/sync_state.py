@@ -128,6 +128,7 @@ class CheckpointedStream(Protocol):
 
     state_per_series: bool
     checkpoint_every_slice: bool
+    checkpoint_from_records: bool
 
     def series_of(self, stream_slice: Mapping[str, Any]) -> SeriesName: ...
 
@@ -183,6 +184,8 @@ class SyncCursor(Cursor):
         return stream_slice
 
     def observe(self, record: Record) -> None:
+        if not self._stream.checkpoint_from_records:  # per record, on every worker: skip the lock when unused
+            return
         value = record.data.get(self._cursor_field)
         if not is_unix_seconds(value):
             return

@@ -108,6 +108,7 @@ class FakeStream:
     name = "fake"
     cursor_field = "updated"
     state_per_series = True
+    checkpoint_from_records = True
 
     def __init__(self, checkpoint_every_slice: bool):
         self.checkpoint_every_slice = checkpoint_every_slice
@@ -179,3 +180,15 @@ def test_given_a_saved_cursor_newer_than_what_was_read_then_the_state_keeps_it()
     cursor.close_partition(FakePartition(only))
 
     assert cursor.saved == {"a": 500} and cursors_in(emitted) == [{"a": 500}]
+
+
+def test_given_a_stream_whose_checkpoint_ignores_records_then_records_are_not_tracked():
+    stream = FakeStream(checkpoint_every_slice=True)
+    stream.checkpoint_from_records = False
+    cursor, emitted = cursor_of(stream)
+    (only,) = cursor.register([{"type": "a"}])  # no window end: the checkpoint falls back on the newest record
+    cursor.observe(Record(data={"updated": 100}, stream_name="fake", associated_slice=only))
+
+    cursor.close_partition(FakePartition(only))
+
+    assert cursor.state == {} and len(emitted) == 1  # nothing observed, so no cursor to save

@@ -98,6 +98,7 @@ class CustomerioStream(HttpStream, ABC):
     ignore_missing_parent = False
     state_per_series = False  # the saved state keeps one cursor per series (`{"states": [...]}`)
     checkpoint_every_slice = False  # else a series' cursor moves only after its last slice
+    checkpoint_from_records = True  # `checkpoint` uses the newest record's cursor (so every record is observed)
     long_chain = False  # pages follow one another for long: the engine starts these streams first
     reads_for_cache = False  # this instance reads a parent list for `ParentCache`
 

@@ -21,6 +21,7 @@ class Messages(CursorPaginatedStream):
     cursor_field = "created"
     state_per_series = True
     checkpoint_every_slice = True
+    checkpoint_from_records = False
     long_chain = True
 
     def partitions(self) -> Iterable[Mapping[str, Any]]:

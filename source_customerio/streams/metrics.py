@@ -47,6 +47,7 @@ class MetricsStream(CustomerioStream, ABC):
     """
 
     cursor_field = "period_start"
+    checkpoint_from_records = False  # the period the sync began in, not the rows
     ignore_missing_parent = True
     api: MetricsApi
     parent: Type[CustomerioStream]
