@@ -1,8 +1,6 @@
 """Throughput without loss: concurrent reads equal sequential ones, the shared budget holds with
 several requests in flight, and no response is parsed twice. (Speed is measured by `make bench`.)"""
 
-import json
-from types import SimpleNamespace
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -133,7 +131,7 @@ def test_every_response_is_parsed_once(sandbox, config, monkeypatch):
 
         return counted
 
-    monkeypatch.setattr(source_customerio.responses, "json", SimpleNamespace(loads=counting(json.loads)))
+    monkeypatch.setattr(source_customerio.responses, "parse_json", counting(source_customerio.responses.parse_json))
     monkeypatch.setattr(requests.Response, "json", counting(requests.Response.json))
     sandbox.stats.reset()
 

@@ -5,9 +5,12 @@ import threading
 import weakref
 from typing import Any
 
+import orjson
 import requests
 
 _parsed: "weakref.WeakKeyDictionary[requests.Response, Any]" = weakref.WeakKeyDictionary()
+DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+LONG_DIGIT_RUN = b"0" * 19  # 2**63 has 19 digits
 _lock = threading.Lock()  # the engine's workers parse their own pages concurrently
 
 
@@ -18,6 +21,19 @@ def json_body(response: requests.Response) -> Any:
     with _lock:
         if response in _parsed:
             return _parsed[response]
-    body = json.loads(response.content)
+    body = parse_json(response.content)
     with _lock:
         return _parsed.setdefault(response, body)
+
+
+def parse_json(content: bytes) -> Any:
+    """`json.loads`, faster: orjson parses a page of messages in under half the standard parser's CPU. orjson
+    turns integers beyond 64 bits into floats, so a body with a run of 19 or more digits (found at C speed:
+    every digit made a 0, then one substring search) goes to the standard parser, which keeps them exact; so
+    does what orjson refuses and the standard parser accepts (NaN, lone surrogates)."""
+    if LONG_DIGIT_RUN in content.translate(DIGITS_AS_ZEROS):
+        return json.loads(content)
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)

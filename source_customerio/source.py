@@ -2,7 +2,6 @@
 
 import logging
 from dataclasses import replace
-from queue import Queue
 from typing import Any, FrozenSet, Iterator, List, Mapping, Optional, Tuple, Type
 
 from airbyte_cdk.models import (
@@ -19,12 +18,12 @@ from airbyte_cdk.sources.concurrent_source.concurrent_source_adapter import Conc
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository, MessageRepository
 from airbyte_cdk.sources.streams import Stream
-from airbyte_cdk.sources.streams.concurrent.adapters import StreamFacade
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, FinalStateCursor
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_customerio.config import ConnectorConfig, StateError, parse_config
+from source_customerio.engine import RecordBatchQueue, concurrent_stream
 from source_customerio.errors import build_api_budget
 from source_customerio.streams.activities import activity_streams
 from source_customerio.streams.audience import (
@@ -142,7 +141,7 @@ class SyncPlan:
     ):
         self.sync_modes = {configured.stream.name: configured.sync_mode for configured in catalog.streams}
         self.state_manager = ConnectorStateManager(state)
-        self.queue: "Queue[Any]" = Queue(maxsize=10_000)
+        self.queue = RecordBatchQueue()
         self.logger = logger
 
 
@@ -233,4 +232,4 @@ class SourceCustomerio(ConcurrentSourceAdapter):
             stream.follow(cursor)
         else:
             cursor = FinalStateCursor(stream.name, None, self._message_repository)
-        return StreamFacade.create_from_stream(stream, self, plan.logger, saved, cursor)
+        return concurrent_stream(stream, cursor, plan.logger, self._slice_logger, self._message_repository)
