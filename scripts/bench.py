@@ -27,6 +27,7 @@ accounting of that one child process (`os.wait4`). Results go to bench/RESULTS.m
 import argparse
 import datetime
 import io
+import itertools
 import json
 import os
 import platform
@@ -619,12 +620,13 @@ def cpu(bench: Bench, scenario: Scenario) -> Report:
     repeats: Dict[Tuple[str, str, bool], List[Measurement]] = {}
     profiled_stream = scenario.streams[0]
     with SandboxProcess(scenario) as sandbox, tempfile.TemporaryDirectory() as tmp:
-        for _ in range(CPU_REPEATS):
-            for stream in scenario.streams:
-                for label, config in (("concurrent (default)", {}), ("concurrency 1", {"max_concurrent_requests": 1})):
-                    for baseline in (False, True) if bench.baseline else (False,):
-                        run = bench.sync(sandbox, stream, label, baseline=baseline, **config)
-                        repeats.setdefault((stream, label, baseline), []).append(run)
+        modes = (("concurrent (default)", {}), ("concurrency 1", {"max_concurrent_requests": 1}))
+        versions = (False, True) if bench.baseline else (False,)
+        for _, stream, (label, config), baseline in itertools.product(
+            range(CPU_REPEATS), scenario.streams, modes, versions
+        ):
+            run = bench.sync(sandbox, stream, label, baseline=baseline, **config)
+            repeats.setdefault((stream, label, baseline), []).append(run)
         runs = [median_run(measured) for measured in repeats.values()]
         profile_path = Path(tmp) / "read.prof"
         bench.sync(

@@ -225,9 +225,9 @@ class SourceCustomerio(ConcurrentSourceAdapter):
         return concurrent
 
     def _concurrent(self, stream: CustomerioStream, plan: SyncPlan) -> Stream:
-        saved = plan.state_manager.get_stream_state(stream.name, None)
         cursor: Cursor
         if plan.sync_modes[stream.name] == SyncMode.incremental and stream.supports_incremental:
+            saved = plan.state_manager.get_stream_state(stream.name, None)
             cursor = SyncCursor(stream, saved, plan.queue.put, self._message_repository)
             stream.follow(cursor)
         else:
