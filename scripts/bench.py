@@ -1,7 +1,7 @@
 """Throughput benchmark: the installed connector syncs against the sandbox, each in its own process.
 
-    make bench                                        full mode, about 20 minutes on 2 cores
-    .venv/bin/python scripts/bench.py --quick         smaller workspaces, about 5 minutes
+    make bench                                        full mode, about 35 minutes on 2 cores
+    .venv/bin/python scripts/bench.py --quick         smaller workspaces, about 6 minutes
     ... --only cpu --only memory                      some scenarios only
     ... --baseline <git revision>                     also run the whole, rate-floor and CPU syncs with
                                                       the package as committed then: before/after in one run
@@ -545,8 +545,8 @@ NOTES = """## Reading the numbers
 
 - Wall seconds include the connector's start-up (mostly importing the CDK), so a short sync shows
   a lower efficiency than a long one at the same request rate, and CPU seconds include its
-  ~1 s of imports (the start-up line above). `--quick` syncs are short: its verdicts are a smoke check, the targets are
-  judged in full mode.
+  imports (the start-up line above). `--quick` syncs are short: its verdicts are a smoke check,
+  the targets are judged in full mode.
 - The connector's budget allows 10 requests per 1.05 s (`RATE_WINDOW_MARGIN` in
   source_customerio/errors.py): the efficiency ceiling is 0.95, the price of not drawing 429s.
 - Budget use = requests / what that budget allows between the sandbox's first and last answer of
