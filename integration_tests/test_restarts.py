@@ -163,17 +163,15 @@ def may_repeat(
     stream: str, record: Mapping[str, Any], resumed_from: Optional[Mapping[str, Any]], sandbox, config
 ) -> bool:
     """Whether the docs allow `record`, delivered before a restart, to be read again after it."""
-    cursors = series_cursors(resumed_from)
     if stream == "messages":
         # A channel without a saved cursor had no window read with all those before it: read again
         # from the start, even if some of its records came before the state (windows are read at once).
-        cursor = cursors.get(record["type"])
+        cursor = series_cursors(resumed_from).get(record["type"])
         return cursor is None or record["created"] >= cursor - LOOKBACK_DAYS * DAY
-    if stream == "activities_all":
-        # A type with a saved cursor is re-read back to a page wholly older than cursor less an
-        # hour; each type here fits one page, so that is all of it. A type without one is read again.
-        return True
-    return True  # full refresh reads everything again
+    # activities_all: a type with a saved cursor is re-read back to a page wholly older than cursor less
+    # an hour, and each type here fits one page, so all of it; a type without one is read again.
+    # Full refresh reads everything again.
+    return True
 
 
 def assert_restarts_lose_nothing_and_repeat_only_the_documented(sandbox, stream: str, runs: List[Run], config) -> None:

@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
 import requests
 
@@ -477,7 +477,7 @@ class Bench:
         """`spec`, the run that does nothing but start: the median of CPU_REPEATS runs by wall time."""
         package_root = self._baseline_root if baseline else None
         runs = [run_connector(["spec"], self.workdir, {}, package_root=package_root) for _ in range(CPU_REPEATS)]
-        return sorted(runs, key=lambda run: run.wall_seconds)[len(runs) // 2]
+        return median(runs, key=lambda run: run.wall_seconds)
 
     def start_up_line(self) -> str:
         run = self.start_up()
@@ -638,7 +638,7 @@ def cpu(bench: Bench, scenario: Scenario) -> Report:
         ):
             run = bench.sync(sandbox, stream, label, baseline=baseline, **config)
             repeats.setdefault((stream, label, baseline), []).append(run)
-        runs = [median_run(measured) for measured in repeats.values()]
+        runs = [median(measured, key=lambda run: run.records_per_cpu_second) for measured in repeats.values()]
         profile_path = Path(tmp) / "read.prof"
         bench.sync(
             sandbox, profiled_stream, "cProfile, concurrency 1", profile_to=profile_path, max_concurrent_requests=1
@@ -705,9 +705,12 @@ def customers_search(bench: Bench, scenario: Scenario) -> Report:
     return f"{section(scenario, runs)}\n\n" + "\n".join(lines), targets
 
 
-def median_run(runs: Sequence[Measurement]) -> Measurement:
-    """The run with the median records per CPU-second (the machine's load moves single runs by ±20%)."""
-    return sorted(runs, key=lambda run: run.records_per_cpu_second)[len(runs) // 2]
+Run = TypeVar("Run")
+
+
+def median(runs: Sequence[Run], key: Callable[[Run], float]) -> Run:
+    """The run in the middle by `key` (the machine's load moves single runs by ±20%)."""
+    return sorted(runs, key=key)[len(runs) // 2]
 
 
 def section(scenario: Scenario, runs: Sequence[Measurement]) -> str:
