@@ -1,9 +1,12 @@
 """Shared fixtures: the sandbox API on 127.0.0.1 and configs pointing at it."""
 
 import logging
+import random
+import time
 from typing import Callable, Iterator
 
 import pytest
+from airbyte_cdk.sources.streams.http.http_client import HttpClient
 
 import source_customerio.source
 from sandbox.server import Sandbox, Settings
@@ -34,6 +37,31 @@ def unthrottled_connector(request, monkeypatch) -> None:
         monkeypatch.setattr(
             source_customerio.source, "build_api_budget", lambda _: build(UNTHROTTLED_REQUESTS_PER_SECOND)
         )
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--response-jitter-ms",
+        type=float,
+        default=0,
+        help="Wait a random 0..N ms before and after each request the connector sends (make test-interleavings): "
+        "the engine's workers then finish in other orders, which a test that assumes one order fails on.",
+    )
+
+
+@pytest.fixture(autouse=True)
+def response_jitter(request, monkeypatch) -> None:
+    most = request.config.getoption("--response-jitter-ms") / 1000
+    if most:
+        send = HttpClient.send_request
+
+        def send_request_late(*args, **kwargs):
+            time.sleep(random.uniform(0, most))
+            answer = send(*args, **kwargs)
+            time.sleep(random.uniform(0, most))
+            return answer
+
+        monkeypatch.setattr(HttpClient, "send_request", send_request_late)
 
 
 @pytest.fixture(scope="session")
