@@ -44,8 +44,9 @@ def pytest_addoption(parser) -> None:
         "--response-jitter-ms",
         type=float,
         default=0,
-        help="Wait a random 0..N ms before and after each request the connector sends (make test-interleavings): "
-        "the engine's workers then finish in other orders, which a test that assumes one order fails on.",
+        help="Wait a random 0..N ms before and after each request the connector sends in the test process "
+        "(make test-interleavings): the engine's workers then finish in other orders, which a test that "
+        "assumes one order fails on.",
     )
 
 
