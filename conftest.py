@@ -10,8 +10,8 @@ from airbyte_cdk.sources.streams.http.http_client import HttpClient
 
 import source_customerio.source
 from sandbox.server import Sandbox, Settings
-from sandbox.testing import sandbox_config
 from sandbox.workspace import Knobs
+from testkit.connector import sandbox_config
 
 
 @pytest.fixture(autouse=True)

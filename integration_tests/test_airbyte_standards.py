@@ -19,8 +19,8 @@ from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from sandbox.testing import discovered_streams, keys, messages, read_streams, records_by_stream, run_cli
 from source_customerio import SourceCustomerio
+from testkit.connector import discovered_streams, keys, messages, read_streams, records_by_stream, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPTANCE = yaml.safe_load((ROOT / "acceptance-test-config.yml").read_text())["acceptance_tests"]

@@ -13,8 +13,8 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.models.airbyte_protocol_serializers import ConfiguredAirbyteCatalogSerializer
 
 from sandbox.server import TRACK_KEY_PREFIX
-from sandbox.testing import catalog, messages, run_cli, sandbox_config
 from source_customerio.errors import UNAUTHORIZED_MESSAGE, WRONG_REGION_MESSAGE
+from testkit.connector import catalog, messages, run_cli, sandbox_config
 
 FILTER_UNKNOWN_OPERATOR = json.dumps({"attribute": {"field": "plan", "operator": "gt", "value": 1}})
 REMOVE = object()

@@ -5,10 +5,10 @@ import requests
 from airbyte_cdk.models import AirbyteStreamStatus, FailureType, SyncMode, Type
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from sandbox.expected import EXPECTED
-from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
 from sandbox.workspace import Knobs
 from source_customerio.errors import FORBIDDEN_MESSAGE
+from testkit.connector import canonical, read_streams, records_by_stream, sandbox_config
+from testkit.expected import EXPECTED
 
 SCOPED_KEY = "sandbox-key-without-broadcasts"
 

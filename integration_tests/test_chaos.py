@@ -13,9 +13,10 @@ import pytest
 import requests
 from airbyte_cdk.models import AirbyteStreamStatus
 
-from sandbox.expected import EXPECTED
 from sandbox.server import CHAOS_KINDS, Settings
-from sandbox.testing import (
+from sandbox.workspace import DEFAULT_NOW
+from source_customerio.errors import BAD_BODY_MESSAGE, MAX_RETRIES, NETWORK_MESSAGE
+from testkit.connector import (
     SMALL_KNOBS,
     canonical,
     discovered_streams,
@@ -24,8 +25,7 @@ from sandbox.testing import (
     records_by_stream,
     small_config,
 )
-from sandbox.workspace import DEFAULT_NOW
-from source_customerio.errors import BAD_BODY_MESSAGE, MAX_RETRIES, NETWORK_MESSAGE
+from testkit.expected import EXPECTED
 
 # The client gives up on a stalled request after 1 s; the sandbox stalls for longer.
 CLIENT_TIMEOUT_SECONDS = 1

@@ -7,9 +7,9 @@ from typing import Any, Dict, List
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
-from sandbox.expected import EXPECTED
-from sandbox.testing import canonical, catalog, discovered_streams, keys, messages, run_cli, sandbox_config
 from source_customerio.errors import UNAUTHORIZED_MESSAGE, WRONG_REGION_MESSAGE
+from testkit.connector import canonical, catalog, discovered_streams, keys, messages, run_cli, sandbox_config
+from testkit.expected import EXPECTED
 
 FOUNDATION_STREAMS = ("campaigns", "campaign_actions", "segments", "segment_members", "newsletters", "workspaces")
 # Generous for a 2-core machine, far below what retrying an unreachable host would take (minutes).

@@ -7,9 +7,9 @@ import time
 import pytest
 import requests
 
-from sandbox.resources.customers import expected_customers
-from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
 from sandbox.workspace import Knobs
+from testkit.connector import canonical, read_streams, records_by_stream, sandbox_config
+from testkit.expected_customers import expected_customers
 
 SEGMENTS_7_AND_5 = '{"and":[{"segment":{"id":7}},{"segment":{"id":5}}]}'
 UNSUBSCRIBED = '{"attribute":{"field":"unsubscribed","operator":"eq","value":"true"}}'

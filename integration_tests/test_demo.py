@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Dict
 
-from sandbox.testing import discovered_streams, sandbox_config
+from testkit.connector import discovered_streams, sandbox_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = re.compile(r"^(?P<stream>[a-z0-9_]+)\s+(?P<rows>[\d,]+)$")

@@ -11,8 +11,8 @@ import pytest
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.models.airbyte_protocol_serializers import ConfiguredAirbyteCatalogSerializer
 
-from sandbox.expected import EXPECTED
-from sandbox.testing import canonical, catalog, discovered_streams, messages, run_cli, sandbox_config
+from testkit.connector import canonical, catalog, discovered_streams, messages, run_cli, sandbox_config
+from testkit.expected import EXPECTED
 
 pytestmark = pytest.mark.connector_image
 

@@ -7,12 +7,12 @@ import pytest
 import requests
 from airbyte_cdk.models import SyncMode, Type
 
-from sandbox.resources import activities as sandbox_activities
 from sandbox.resources import messages as sandbox_messages
-from sandbox.testing import canonical, discovered_streams, read_streams, records_by_stream, sandbox_config
 from sandbox.workspace import DAY, Knobs
 from source_customerio import windows
 from source_customerio.streams.activities import LATE_MARGIN_SECONDS
+from testkit import expected_activities, expected_messages
+from testkit.connector import canonical, discovered_streams, read_streams, records_by_stream, sandbox_config
 
 HOUR = 3600
 
@@ -76,7 +76,7 @@ def test_given_start_date_and_channels_when_full_refresh_then_exactly_the_sandbo
 
     assert not output.errors
     assert canonical(records_by_stream(output).get("messages", [])) == canonical(
-        sandbox_messages.expected_messages(sandbox.workspace, config)
+        expected_messages.expected_messages(sandbox.workspace, config)
     )
 
 
@@ -143,7 +143,7 @@ def test_given_sync_killed_after_a_state_message_when_resumed_then_nothing_lost(
 
     resumed = read_streams(config, ["messages"], sync_mode=SyncMode.incremental, state=[state])
 
-    truth = sandbox_messages.expected_messages(sandbox.workspace, config)
+    truth = expected_messages.expected_messages(sandbox.workspace, config)
     reread = records_by_stream(resumed).get("messages", [])
     got = {record["id"]: record for record in delivered + reread}
     assert not resumed.errors
@@ -151,7 +151,7 @@ def test_given_sync_killed_after_a_state_message_when_resumed_then_nothing_lost(
     # What the docs promise, and no more: each channel resumes at the end of its last window read completely
     # (inclusive; lookback 0 here), however far workers had read past it when the sync was killed.
     saved = {series["partition"]["type"]: series["cursor"]["created"] for series in state.stream.stream_state.states}
-    start = sandbox_messages.config_start_date(config)  # a channel without a saved cursor starts over
+    start = expected_messages.config_start_date(config)  # a channel without a saved cursor starts over
     assert canonical(reread) == canonical(
         [
             message
@@ -182,7 +182,7 @@ def test_given_single_table_when_full_refresh_then_exactly_the_sandbox_activitie
 
     assert not output.errors
     assert canonical(records_by_stream(output)["activities_all"]) == canonical(
-        sandbox_activities.expected_streams(sandbox.workspace, config)["activities_all"]
+        expected_activities.expected_streams(sandbox.workspace, config)["activities_all"]
     )
 
 
@@ -196,7 +196,7 @@ def test_given_deleted_people_excluded_when_read_then_none_of_their_activities(s
     assert kept < every
     assert all(
         r["customer_identifiers"]["email"].startswith("gone")
-        for r in sandbox_activities.expected_activities(sandbox.workspace, with_deleted, "event")
+        for r in expected_activities.expected_activities(sandbox.workspace, with_deleted, "event")
         if r["id"] in every - kept
     )
 
@@ -210,7 +210,7 @@ def test_given_parsed_data_with_deleted_people_when_read_then_exactly_the_sandbo
     output = read_streams(config, ["activity_event", "activity_page"])
 
     assert not output.errors
-    expected = sandbox_activities.expected_streams(sandbox.workspace, config)
+    expected = expected_activities.expected_streams(sandbox.workspace, config)
     assert sorted(expected) == ["activity_event", "activity_page"]
     for name, records in expected.items():
         assert canonical(records_by_stream(output)[name]) == canonical(records), name
@@ -223,7 +223,7 @@ def test_given_parsed_data_when_discover_and_read_then_streams_with_flattened_co
     streams = discovered_streams(config)
     output = read_streams(config, [name for name in streams if name.startswith("activity_")])
 
-    expected = sandbox_activities.expected_streams(sandbox.workspace, config)
+    expected = expected_activities.expected_streams(sandbox.workspace, config)
     assert (
         sorted(name for name in streams if name.startswith("activit"))
         == sorted(expected)
@@ -283,7 +283,7 @@ def test_given_new_activities_between_two_syncs_when_incremental_then_all_new_an
 
     expected = []
     for activity_type in ("event", "page"):
-        newest_first = sandbox_activities.expected_activities(ws, config, activity_type)[::-1]
+        newest_first = expected_activities.expected_activities(ws, config, activity_type)[::-1]
         expected += pages_back_to(newest_first, cursors[activity_type] - LATE_MARGIN_SECONDS)
         assert any(record["timestamp"] > cursors[activity_type] for record in newest_first)
     assert not second.errors
@@ -301,7 +301,7 @@ def test_given_activities_sync_killed_after_first_type_when_resumed_then_nothing
     got = {record["id"]: record for record in delivered + records_by_stream(resumed)["activities_all"]}
     assert not resumed.errors
     assert canonical(got.values()) == canonical(
-        sandbox_activities.expected_streams(sandbox.workspace, config)["activities_all"]
+        expected_activities.expected_streams(sandbox.workspace, config)["activities_all"]
     )
 
 
@@ -318,7 +318,7 @@ def test_given_either_order_and_either_meaning_of_deleted_then_exact_and_the_nex
     first = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental)
     first_ids = [record["id"] for record in records_by_stream(first)["activities_all"]]
     assert canonical(records_by_stream(first)["activities_all"]) == canonical(
-        sandbox_activities.expected_streams(ws, config)["activities_all"]
+        expected_activities.expected_streams(ws, config)["activities_all"]
     )
     ws.advance(2 * DAY)
     second = read_streams(
@@ -327,7 +327,7 @@ def test_given_either_order_and_either_meaning_of_deleted_then_exact_and_the_nex
     second_ids = [record["id"] for record in records_by_stream(second)["activities_all"]]
 
     assert not first.errors and not second.errors
-    everything_now = {record["id"] for record in sandbox_activities.expected_streams(ws, config)["activities_all"]}
+    everything_now = {record["id"] for record in expected_activities.expected_streams(ws, config)["activities_all"]}
     new = everything_now - set(first_ids)
     assert new and new <= set(second_ids)
     assert len(first_ids) == len(set(first_ids)) and len(second_ids) == len(set(second_ids))

@@ -12,10 +12,11 @@ import requests
 from airbyte_cdk.models import SyncMode, Type
 
 from sandbox.resources import metrics as sandbox_metrics
-from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
 from sandbox.workspace import DAY, Knobs
+from testkit import expected_metrics
+from testkit.connector import canonical, read_streams, records_by_stream, sandbox_config
 
-STREAMS = sorted(sandbox_metrics.EXPECTED)
+STREAMS = sorted(expected_metrics.EXPECTED)
 SMALL = Knobs(campaigns=3, newsletters=9, broadcasts=4)  # campaign 3's action ids come as strings
 
 
@@ -60,7 +61,7 @@ def test_full_refresh_of_every_metrics_stream_equals_sandbox_truth(small_sandbox
     got = records_by_stream(output)
     assert not output.errors
     for stream in STREAMS:
-        expected = sandbox_metrics.EXPECTED[stream](small_sandbox.workspace, config)
+        expected = expected_metrics.EXPECTED[stream](small_sandbox.workspace, config)
         assert expected, f"the sandbox should give {stream} rows"
         assert canonical(got.get(stream, [])) == canonical(expected), stream
 
@@ -81,7 +82,9 @@ def test_second_sync_after_two_days_reads_new_days_and_rereads_only_the_last_com
     second = read_streams(config, [stream], SyncMode.incremental, state=latest_states(first))
 
     rows = records_by_stream(second).get(stream, [])
-    expected = [row for row in sandbox_metrics.EXPECTED[stream](ws, config) if row["period_start"] >= last_complete_day]
+    expected = [
+        row for row in expected_metrics.EXPECTED[stream](ws, config) if row["period_start"] >= last_complete_day
+    ]
     assert canonical(rows) == canonical(expected)
     assert sorted({row["period_start"] for row in rows}) == sandbox_metrics.last_periods(
         ws, 4, "days", sandbox_metrics.EST

@@ -19,8 +19,8 @@ import airbyte as ab  # noqa: E402
 import pytest  # noqa: E402
 from airbyte.caches import DuckDBCache  # noqa: E402
 
-from sandbox.expected import EXPECTED  # noqa: E402
-from sandbox.testing import SMALL_KNOBS, discovered_streams, read_streams, records_by_stream, small_config  # noqa: E402
+from testkit.connector import SMALL_KNOBS, discovered_streams, read_streams, records_by_stream, small_config  # noqa: E402
+from testkit.expected import EXPECTED  # noqa: E402
 
 CONNECTOR = Path(sys.executable).parent / "source-customerio"
 INCREMENTAL = ["activities_all", "campaigns", "messages", "newsletters"]

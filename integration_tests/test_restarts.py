@@ -26,10 +26,10 @@ import pytest
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.models.airbyte_protocol_serializers import ConfiguredAirbyteCatalogSerializer
 
-from sandbox.expected import EXPECTED
-from sandbox.testing import SMALL_KNOBS, canonical, catalog, small_config, without_nulls
 from sandbox.workspace import DAY, DEFAULT_NOW
 from source_customerio.streams.activities import ActivitiesStream
+from testkit.connector import SMALL_KNOBS, canonical, catalog, small_config, without_nulls
+from testkit.expected import EXPECTED
 
 LOOKBACK_DAYS = 10
 MESSAGE_CHANNELS = ["email", "push", "webhook"]

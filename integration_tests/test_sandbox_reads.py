@@ -2,8 +2,8 @@
 
 import pytest
 
-from sandbox.expected import EXPECTED
-from sandbox.testing import canonical, discovered_streams, read_streams, records_by_stream
+from testkit.connector import canonical, discovered_streams, read_streams, records_by_stream
+from testkit.expected import EXPECTED
 
 
 @pytest.mark.parametrize("stream", sorted(EXPECTED))

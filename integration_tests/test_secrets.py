@@ -18,7 +18,9 @@ from airbyte_cdk.models.airbyte_protocol_serializers import ConfiguredAirbyteCat
 from airbyte_cdk.test.entrypoint_wrapper import read
 
 from sandbox.server import CHAOS_KINDS, Settings
-from sandbox.testing import (
+from source_customerio import SourceCustomerio
+from source_customerio.errors import MAX_RETRIES
+from testkit.connector import (
     SMALL_KNOBS,
     catalog,
     discovered_streams,
@@ -27,8 +29,6 @@ from sandbox.testing import (
     run_cli,
     small_config,
 )
-from source_customerio import SourceCustomerio
-from source_customerio.errors import MAX_RETRIES
 
 CANARY = "canary-app-key-7f3e9c21d4b8a605"
 OTHER_KEY = "another-workspace-key-0001"

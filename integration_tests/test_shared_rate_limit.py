@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from sandbox.expected import EXPECTED
-from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
+from testkit.connector import canonical, read_streams, records_by_stream, sandbox_config
+from testkit.expected import EXPECTED
 
 STREAMS = ["campaigns", "newsletters", "sender_identities"]
 WAIT_LOG = "Customer.io answered HTTP 429 (rate limit, shared by every client of the workspace)"

@@ -9,8 +9,8 @@ from airbyte_cdk.models import SyncMode, Type
 
 import source_customerio.responses
 from sandbox.server import Settings
-from sandbox.testing import canonical, read_streams, records_by_stream, sandbox_config
 from sandbox.workspace import Knobs
+from testkit.connector import canonical, read_streams, records_by_stream, sandbox_config
 
 # The sandbox's messages span the two years before its clock; 30 000 of them put about 1200 into
 # each 30-day window, so every window is read in two pages and several windows are in flight.

@@ -12,10 +12,10 @@ from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams.http.exceptions import UserDefinedBackoffException
 from airbyte_cdk.sources.streams.http.rate_limiting import user_defined_backoff_handler
 
-from sandbox.testing import recorded_cdk_sleeps
 from source_customerio.entrypoint import run_entrypoint
 from source_customerio.errors import cdk_backoff_value
 from source_customerio.source import STATE_FILE_ERRORS
+from testkit.connector import recorded_cdk_sleeps
 
 
 def send_retried_once(backoff: float) -> List[float]:

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from sandbox.testing import discovered_streams
 from source_customerio import SourceCustomerio
 from source_customerio.config import REGION_HOSTS
+from testkit.connector import discovered_streams
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = yaml.safe_load((ROOT / "metadata.yaml").read_text())

@@ -2,10 +2,9 @@
 moves; the API keeps 30 days. Types cycle through TYPE_CYCLE, each with its own `data` shape;
 every seventh round of the cycle belongs to deleted people (listed only with deleted=true)."""
 
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Dict, Optional
 
 from sandbox.api import Request, decode_cursor, encode_cursor, page_limit, route
-from sandbox.resources.messages import config_start_date
 from sandbox.resources.timeline import Selection, Timeline, newest_first_page, oldest_first_page
 from sandbox.workspace import DAY, DEFAULT_NOW, TOPICS, Workspace
 
@@ -149,44 +148,3 @@ def list_activities(ws: Workspace, request: Request):
         "activities": [activity(ws, index) for index in page],
         "next": encode_cursor("activities", next_bound) if next_bound else "",
     }
-
-
-def expected_activities(ws: Workspace, config: Mapping[str, Any], activity_type: Optional[str]) -> List[Dict[str, Any]]:
-    """What the API keeps of one type (None: all types) at or after start_date."""
-    options = config.get("activities") or {}
-    lo, hi = visible_range(ws, config_start_date(config))
-    return [
-        activity(ws, index) for index in selection(activity_type, bool(options.get("include_deleted"))).indexes(lo, hi)
-    ]
-
-
-def flattened(record: Mapping[str, Any]) -> Dict[str, Any]:
-    """The connector's documented PARSED_DATA transform: data's nested keys joined with `_`."""
-
-    def walk(value: Any, column: str) -> Dict[str, Any]:
-        if isinstance(value, dict) and value:
-            return {name: leaf for key, item in value.items() for name, leaf in walk(item, f"{column}_{key}").items()}
-        return {column: value}
-
-    columns = {key: value for key, value in record.items() if key != "data"}
-    columns.update(walk(record["data"], "data") if record["data"] else {})
-    return columns
-
-
-def expected_streams(ws: Workspace, config: Mapping[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
-    """Every activities stream of a config: `activities_all`, or one `activity_<type>` per type."""
-    options = config.get("activities") or {}
-    types = list(options.get("types") or [])
-    if options.get("mode") == "PARSED_DATA":
-        return {
-            "activity_" + "".join(c if c.isalnum() or c == "_" else "_" for c in t.lower()): [
-                flattened(r) for r in expected_activities(ws, config, t)
-            ]
-            for t in types
-        }
-    return {"activities_all": [r for t in types or [None] for r in expected_activities(ws, config, t)]}
-
-
-EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], List[Dict[str, Any]]]] = {
-    "activities_all": lambda ws, config: expected_streams(ws, config).get("activities_all", []),
-}

@@ -2,8 +2,7 @@
 default clock, continuing as the clock moves; metrics are recorded over the days after creation."""
 
 import base64
-from datetime import datetime
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, page_limit, route
 from sandbox.resources.timeline import Selection, Timeline, newest_first_page
@@ -115,19 +114,3 @@ def list_messages(ws: Workspace, request: Request):
         "messages": [message(ws, index) for index in page],
         "next": encode_cursor("messages", next_upper) if next_upper else "",
     }
-
-
-def config_start_date(config: Mapping[str, Any]) -> Optional[int]:
-    """A connector config's start_date in unix seconds, or None."""
-    text = config.get("start_date")
-    return int(datetime.fromisoformat(text).timestamp()) if text else None
-
-
-def expected_messages(ws: Workspace, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """Every message of the configured channels created from start_date (or 2012) to now."""
-    channels = [CHANNEL_ALIASES.get(c, c) for c in (config.get("messages") or {}).get("types") or ()] or [None]
-    lo, hi = timeline(ws).between(max(config_start_date(config) or HISTORY_START, HISTORY_START), ws.now)
-    return [message(ws, index) for channel in dict.fromkeys(channels) for index in selection(channel).indexes(lo, hi)]
-
-
-EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], List[Dict[str, Any]]]] = {"messages": expected_messages}

@@ -10,9 +10,9 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.mock_http.response_builder import HttpResponseBuilder, RecordBuilder
 
-from sandbox.testing import recorded_cdk_sleeps
 from source_customerio.errors import FORBIDDEN_MESSAGE, UNAUTHORIZED_MESSAGE
 from source_customerio.source import SourceCustomerio
+from testkit.connector import recorded_cdk_sleeps
 from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder
 from unit_tests.mock_server.response_builder import error_response

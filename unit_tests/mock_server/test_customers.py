@@ -11,8 +11,8 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
-from sandbox.testing import recorded_cdk_sleeps
 from source_customerio.config import REGION_HOSTS
+from testkit.connector import recorded_cdk_sleeps
 from unit_tests.mock_server.config import API_KEY, ConfigBuilder
 from unit_tests.mock_server.harness import first_error, read_stream
 from unit_tests.mock_server.response_builder import error_response

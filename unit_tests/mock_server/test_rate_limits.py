@@ -6,7 +6,7 @@ from unittest import TestCase
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from sandbox.testing import recorded_cdk_sleeps
+from testkit.connector import recorded_cdk_sleeps
 from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.harness import first_error, read_stream
 from unit_tests.mock_server.request_builder import CustomerioRequestBuilder

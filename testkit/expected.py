@@ -7,9 +7,9 @@ integers there, whatever form the API serves them in.
 
 from typing import Any, Callable, Dict, List, Mapping
 
-from sandbox import expected_breadth
-from sandbox.resources import activities, campaigns, customers, messages, metrics, newsletters, segments, workspaces
+from sandbox.resources import campaigns, newsletters, segments, workspaces
 from sandbox.workspace import Workspace
+from testkit import expected_activities, expected_breadth, expected_customers, expected_messages, expected_metrics
 
 Records = List[Dict[str, Any]]
 
@@ -52,8 +52,8 @@ EXPECTED: Dict[str, Callable[[Workspace, Mapping[str, Any]], Records]] = {
     "newsletters": expected_newsletters,
     "workspaces": expected_workspaces,
     **expected_breadth.EXPECTED,
-    **messages.EXPECTED,
-    **activities.EXPECTED,
-    **customers.EXPECTED,
-    **metrics.EXPECTED,
+    **expected_messages.EXPECTED,
+    **expected_activities.EXPECTED,
+    **expected_customers.EXPECTED,
+    **expected_metrics.EXPECTED,
 }

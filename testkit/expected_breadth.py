@@ -1,4 +1,4 @@
-"""Expected records of the messaging, audience and workspace streams (merged into `sandbox.expected`).
+"""Expected records of the messaging, audience and workspace streams (merged into `testkit.expected`).
 
 Each function states the connector's documented transforms explicitly (parent ids and list names
 carried into records, "nil" tags as null, credentials stripped from URLs); ids are the sandbox's own
