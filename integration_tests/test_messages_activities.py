@@ -1,6 +1,8 @@
 """messages and activities end to end against the sandbox: exact records for a config, incremental
 syncs with new data in between, and a sync cut after a state message then resumed from it."""
 
+from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Dict, List, Mapping, Tuple
 
 import pytest
@@ -10,11 +12,12 @@ from airbyte_cdk.models import SyncMode, Type
 from sandbox.resources import messages as sandbox_messages
 from sandbox.workspace import DAY, Knobs
 from source_customerio import windows
-from source_customerio.streams.activities import LATE_MARGIN_SECONDS
+from source_customerio.config import BOUNDS
 from testkit import expected_activities, expected_messages
 from testkit.connector import canonical, discovered_streams, read_streams, records_by_stream, sandbox_config
 
 HOUR = 3600
+LOOKBACK_SECONDS = int(BOUNDS["activities.lookback_minutes"].default * 60)  # the default config's
 
 
 @pytest.fixture(autouse=True)
@@ -163,6 +166,29 @@ def test_given_sync_killed_after_a_state_message_when_resumed_then_nothing_lost(
     )
 
 
+def test_given_a_delivery_every_second_when_read_in_windows_then_each_boundary_delivery_arrives_once(
+    make_sandbox, monkeypatch, connector_clock_is_sandbox_clock
+):
+    """Both bounds of a window are inclusive (live), so windows meet one second apart: a delivery in
+    a window's last second and one in the next window's first second each arrive once."""
+    server = make_sandbox(Knobs(messages=DAY, message_history_days=1))  # one delivery a second
+    connector_clock_is_sandbox_clock.append(server.workspace)
+    window_seconds = 1800
+    monkeypatch.setattr(windows, "windows", partial(windows.windows, size=window_seconds))
+    start = server.workspace.now - 2 * HOUR
+    config = sandbox_config(
+        server, start_date=datetime.fromtimestamp(start, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+
+    records = records_by_stream(read_streams(config, ["messages"]))["messages"]
+
+    ids = [record["id"] for record in records]
+    assert len(ids) == len(set(ids)) == 2 * HOUR + 1  # start..now inclusive, one a second
+    created = {record["created"] for record in records}
+    boundaries = range(start + window_seconds, server.workspace.now, window_seconds)
+    assert all(second - 1 in created and second in created for second in boundaries)
+
+
 # -- activities ----------------------------------------------------------------------------------
 
 
@@ -284,7 +310,7 @@ def test_given_new_activities_between_two_syncs_when_incremental_then_all_new_an
     expected = []
     for activity_type in ("event", "page"):
         newest_first = expected_activities.expected_activities(ws, config, activity_type)[::-1]
-        expected += pages_back_to(newest_first, cursors[activity_type] - LATE_MARGIN_SECONDS)
+        expected += pages_back_to(newest_first, cursors[activity_type] - LOOKBACK_SECONDS)
         assert any(record["timestamp"] > cursors[activity_type] for record in newest_first)
     assert not second.errors
     assert canonical(records_by_stream(second)["activities_all"]) == canonical(expected)

@@ -40,6 +40,8 @@ CHOICES = {  # field: (the values, the default)
 }
 BOUNDS = {
     "messages.lookback_days": Bounds(30, 0, 180),
+    "activities.lookback_minutes": Bounds(60, 0, 43200),
+    "edits_lookback_minutes": Bounds(60, 0, 1440),
     "customers.export_timeout_minutes": Bounds(120, 1, 1440),
     "requests_per_second": Bounds(10, 0.1, 10),
     "max_concurrent_requests": Bounds(6, 1, 16),
@@ -82,6 +84,8 @@ class ConnectorConfig:
     activity_types: Tuple[str, ...]
     activity_mode: str
     include_deleted_activities: bool
+    activities_lookback_minutes: int
+    edits_lookback_minutes: int
     metrics_period: str
     requests_per_second: float
     max_concurrent_requests: int
@@ -231,6 +235,8 @@ def parse_config(config: Mapping[str, Any]) -> ConnectorConfig:
         activity_types=activity_types,
         activity_mode=activity_mode,
         include_deleted_activities=bool(activities.get("include_deleted", False)),
+        activities_lookback_minutes=int(_bounded(activities, "activities.lookback_minutes")),
+        edits_lookback_minutes=int(_bounded(config, "edits_lookback_minutes")),
         metrics_period=_choice(metrics, "metrics.period"),
         requests_per_second=float(_bounded(config, "requests_per_second")),
         max_concurrent_requests=int(_bounded(config, "max_concurrent_requests")),

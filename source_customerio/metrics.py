@@ -13,7 +13,6 @@ Sunday, months on the 1st", so version 2 is asked for the same zone and the stre
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Tuple
 
@@ -82,19 +81,6 @@ def first_period_to_read(period: Period, reach: int, bounds: Iterable[Optional[i
     never before the period containing `reach` (the oldest moment the API answers). After the
     current period (a saved cursor from the future) it means there is nothing to read."""
     return max(period.floor(bound) for bound in (reach, *bounds) if isinstance(bound, int))
-
-
-def answered_at(date_header: Optional[str], fallback: int) -> int:
-    """The API's "now" from a response's HTTP `Date` header, or `fallback` (the connector's clock)
-    when the header is missing or unparsable."""
-    if not date_header:
-        return fallback
-    try:
-        moment = parsedate_to_datetime(date_header)
-    except (TypeError, ValueError):
-        return fallback
-    # "-0000" parses naive: it still means UTC.
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp())
 
 
 @dataclass(frozen=True)

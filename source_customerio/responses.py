@@ -1,9 +1,12 @@
-"""A response's JSON body, parsed once however many readers ask for it."""
+"""What the connector reads from a response besides its records: the JSON body, parsed once however many
+readers ask for it, and the API's clock."""
 
 import json
 import threading
 import weakref
-from typing import Any
+from datetime import timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Optional
 
 import orjson
 import requests
@@ -37,3 +40,16 @@ def parse_json(content: bytes) -> Any:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         return json.loads(content)
+
+
+def answered_at(date_header: Optional[str], fallback: int) -> int:
+    """The API's "now" from a response's HTTP `Date` header, or `fallback` (the connector's clock)
+    when the header is missing or unparsable."""
+    if not date_header:
+        return fallback
+    try:
+        moment = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return fallback
+    # "-0000" parses naive: it still means UTC.
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp())

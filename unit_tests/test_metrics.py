@@ -11,13 +11,13 @@ from source_customerio.metrics import (
     VERSION_1,
     VERSION_2,
     Period,
-    answered_at,
     first_period_to_read,
     link_rows,
     series_of,
     series_rows,
     within,
 )
+from source_customerio.responses import answered_at
 
 
 def ts(text: str) -> int:

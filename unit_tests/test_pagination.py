@@ -1,8 +1,11 @@
-"""Cursor pagination: which cursor a request sent, and when the listing is over."""
+"""Cursor pagination: which cursor a request sent, when the listing is over, and runs of empty pages."""
 
 import pytest
+import requests
 
-from source_customerio.pagination import next_cursor, sent_cursor
+from source_customerio.pagination import EmptyPageRuns, listing_of, next_cursor, sent_cursor
+
+BASE = "https://api.customer.io/v1"
 
 
 @pytest.mark.parametrize(
@@ -20,17 +23,55 @@ def test_given_request_url_when_sent_cursor_then_start_parameter_is_returned(url
 
 
 @pytest.mark.parametrize(
-    "body, sent, page_length, expected",
+    "body, sent, expected",
     [
-        pytest.param({"next": "c2"}, "c1", 10, "c2", id="next_present"),
-        pytest.param({"next": "c1"}, None, 10, "c1", id="first_page_next_present"),
-        pytest.param({"next": 20}, "10", 10, "20", id="numeric_next_becomes_text"),
-        pytest.param({}, "c1", 10, None, id="next_missing"),
-        pytest.param({"next": ""}, "c1", 10, None, id="next_empty"),
-        pytest.param({"next": None}, "c1", 10, None, id="next_null"),
-        pytest.param({"next": "c2"}, "c1", 0, None, id="empty_page_with_next"),
-        pytest.param({"next": "c1"}, "c1", 10, None, id="repeated_cursor"),
+        pytest.param({"next": "c2"}, "c1", "c2", id="next_present"),
+        pytest.param({"next": "c1"}, None, "c1", id="first_page_next_present"),
+        pytest.param({"next": 20}, "10", "20", id="numeric_next_becomes_text"),
+        pytest.param({}, "c1", None, id="next_missing"),
+        pytest.param({"next": ""}, "c1", None, id="next_empty"),
+        pytest.param({"next": None}, "c1", None, id="next_null"),
+        pytest.param({"next": "c1"}, "c1", None, id="repeated_cursor"),
     ],
 )
-def test_given_page_when_next_cursor_then_listing_continues_or_stops(body, sent, page_length, expected):
-    assert next_cursor(body, sent, page_length) == expected
+def test_given_page_when_next_cursor_then_listing_continues_or_stops(body, sent, expected):
+    assert next_cursor(body, sent) == expected
+
+
+def test_given_empty_pages_with_fresh_cursors_when_followed_then_the_run_is_counted_per_listing():
+    runs = EmptyPageRuns()
+    assert runs.follow("GET /v1/a", None, 0, "c1") == 1
+    assert runs.follow("GET /v1/b", None, 0, "c1") == 1  # another listing's cursors count apart
+    assert runs.follow("GET /v1/a", "c1", 0, "c2") == 2
+    assert runs.follow("GET /v1/a", "c2", 10, "c3") == 0  # a page with records ends the run
+    assert runs.follow("GET /v1/a", "c3", 0, "c4") == 1
+    assert runs.follow("GET /v1/b", "c1", 0, "c2") == 2
+
+
+def request(url: str, body: bytes = b"") -> requests.PreparedRequest:
+    return requests.Request("POST" if body else "GET", url, data=body or None).prepare()
+
+
+@pytest.mark.parametrize(
+    "first, second, same",
+    [
+        pytest.param(
+            request(f"{BASE}/segments/1/membership?limit=5"),
+            request(f"{BASE}/segments/1/membership?start=MQ%3D%3D&limit=5"),
+            True,
+            id="start_ignored",
+        ),
+        pytest.param(
+            request(f"{BASE}/segments/1/membership"), request(f"{BASE}/segments/2/membership"), False, id="path"
+        ),
+        pytest.param(request(f"{BASE}/activities?type=a"), request(f"{BASE}/activities?type=b"), False, id="query"),
+        pytest.param(
+            request(f"{BASE}/customers", b'{"filter":1}'),
+            request(f"{BASE}/customers", b'{"filter":2}'),
+            False,
+            id="body",
+        ),
+    ],
+)
+def test_given_two_requests_when_listing_of_then_pages_of_one_listing_share_it(first, second, same):
+    assert (listing_of(first) == listing_of(second)) is same

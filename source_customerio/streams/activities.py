@@ -18,16 +18,14 @@ from source_customerio.responses import json_body
 from source_customerio.streams.base import CursorPaginatedStream, StreamContext
 from source_customerio.sync_state import SeriesName
 
-# Activities can be recorded a little after their timestamp; re-read this much before the cursor.
-LATE_MARGIN_SECONDS = 3600
-
 
 class ActivitiesStream(CursorPaginatedStream):
     """GET /v1/activities: 100 per page, about 30 days kept; one series per type.
 
     Incremental on `timestamp` per type (the API has no time filter and documents no order): once
     a series' pages have shown it newest first, paging stops after the first page that is wholly
-    older than the type's cursor less an hour, or than `start_date`; otherwise every page is read.
+    older than the type's cursor less `activities.lookback_minutes` (an activity can be recorded well
+    after its timestamp), or than `start_date`; otherwise every page is read.
     The records of every page read are emitted, so a restart re-reads the pages back to that bound.
 
     With `include_deleted`, each type is read twice, without `deleted` and with `deleted=true`, and
@@ -78,7 +76,8 @@ class ActivitiesStream(CursorPaginatedStream):
         order = self._page_orders.setdefault((activity_type, deleted), activity_records.PageOrder())
         order.observe(records, self.cursor_field)
         saved = self.saved_cursor(activity_type)
-        bound = activity_records.stop_bound(saved, self.context.config.start_date, LATE_MARGIN_SECONDS)
+        config = self.context.config
+        bound = activity_records.stop_bound(saved, config.start_date, config.activities_lookback_minutes * 60)
         if order.newest_first and activity_records.page_is_older(records, bound, self.cursor_field):
             return None
         return super().next_page_token(response)

@@ -3,7 +3,6 @@
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Tuple
 
 from source_customerio.streams.base import (
-    ClientSideIncrementalMixin,
     CursorPaginatedStream,
     CustomerioStream,
     MixinBase,
@@ -122,9 +121,10 @@ class EspSuppressions(OffsetPaginatedStream):
         return [{"suppression_type": name} for name in SUPPRESSION_TYPES]
 
 
-class Collections(ClientSideIncrementalMixin, CustomerioStream):
-    """GET /v1/collections: collection metadata (the contents are the customer's own data, not read)."""
+class Collections(CustomerioStream):
+    """GET /v1/collections: collection metadata (the contents are the customer's own data, not read).
+    Full refresh: live, `updated_at` stayed at `created_at` while rows changed, and a workspace holds
+    at most 50 collections."""
 
     data_field = "collections"
     path_template = "collections"
-    cursor_field = "updated_at"

@@ -36,10 +36,11 @@ from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
+from source_customerio import windows
 from source_customerio.config import ConnectorConfig
 from source_customerio.errors import CustomerioBackoff, CustomerioErrorHandler, RetryLedger
-from source_customerio.pagination import next_cursor, sent_cursor
-from source_customerio.responses import json_body
+from source_customerio.pagination import MAX_EMPTY_PAGES_IN_A_ROW, EmptyPageRuns, listing_of, next_cursor, sent_cursor
+from source_customerio.responses import answered_at, json_body
 from source_customerio.sync_state import SeriesName, SyncCursor
 
 
@@ -73,6 +74,24 @@ class ParentCache:
         return type(stream) in self.shared and not stream.reads_for_cache
 
 
+class FirstAnswers:
+    """When the API first answered each stream class this sync, by the API's clock. A list read once
+    for several streams (the parent cache) counts for all of them: they share its class."""
+
+    def __init__(self) -> None:
+        self._first: Dict[type, int] = {}
+        self._lock = threading.Lock()
+
+    def note(self, stream_class: type, answered: int) -> None:
+        with self._lock:
+            if answered < self._first.get(stream_class, answered + 1):
+                self._first[stream_class] = answered
+
+    def of(self, stream_class: type) -> Optional[int]:
+        with self._lock:
+            return self._first.get(stream_class)
+
+
 @dataclass
 class StreamContext:
     """What every stream of one source instance shares: config, key, rate budget, parent lists."""
@@ -81,6 +100,7 @@ class StreamContext:
     authenticator: TokenAuthenticator
     budget: HttpAPIBudget
     parents: ParentCache = field(default_factory=ParentCache)
+    first_answers: FirstAnswers = field(default_factory=FirstAnswers)
     retry_network_errors: bool = True  # False for the connection check: an unreachable host fails at once
 
 
@@ -276,12 +296,28 @@ class CursorPaginatedStream(CustomerioStream, ABC):
     def page_params(self, next_page_token: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
         return {**({"limit": self.page_size} if self.page_size else {}), **(next_page_token or {})}
 
+    def __init__(self, context: StreamContext):
+        super().__init__(context)
+        self.empty_page_runs = EmptyPageRuns()
+
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         if response.status_code != 200:
             return None
         body = json_body(response)
-        cursor = next_cursor(body, sent_cursor(response.request.url or ""), len(self.extract_records(body)))
-        return {"start": cursor} if cursor else None
+        sent = sent_cursor(response.request.url or "")
+        cursor = next_cursor(body, sent)
+        if cursor is None:
+            return None
+        page_length = len(self.extract_records(body))
+        run = self.empty_page_runs.follow(listing_of(response.request), sent, page_length, cursor)
+        if run >= MAX_EMPTY_PAGES_IN_A_ROW:
+            self.logger.warning(
+                f"Stream `{self.name}`: Customer.io answered {run} empty pages in a row, each with a new `next`; "
+                f"this listing ({response.request.method} {urlsplit(response.request.url or '').path}) is read "
+                "no further. Records after those pages, if any, are not in this sync."
+            )
+            return None
+        return {"start": cursor}
 
 
 class OffsetPaginatedStream(CustomerioStream, ABC):
@@ -320,8 +356,13 @@ class ClientSideIncrementalMixin(MixinBase):
     """Incremental on `cursor_field` for lists the API cannot filter: read all, keep records at or
     after the saved cursor (records updated in the saved second are read again, never lost).
 
-    With one slice per parent, one cursor spans every parent: it moves only after every parent is
-    read, so a sync stopped half-way does not skip the older records of the parents it had not read.
+    No list is ordered by its update time, so a record edited after its page was read can be older
+    than a record read later. The new cursor is therefore the newest record's value, but never past
+    the moment the API first answered the stream this sync (its `Date`, so the connector's clock does
+    not matter) less `edits_lookback_minutes`: an edit made while the sync ran is read by the next.
+
+    One cursor spans every parent of a substream: it moves only after every parent is read, so a
+    sync stopped half-way does not skip the older records of the parents it had not read.
     """
 
     cursor_field: str
@@ -330,3 +371,16 @@ class ClientSideIncrementalMixin(MixinBase):
         saved = self.saved_cursor()
         value = record.get(self.cursor_field)
         return saved is None or value is None or value >= saved
+
+    def parse_response(self, response: requests.Response, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
+        answered = answered_at(response.headers.get("Date"), windows.current_time())
+        self.context.first_answers.note(type(self), answered)
+        yield from super().parse_response(response, **kwargs)
+
+    def checkpoint(
+        self, series: SeriesName, stream_slice: Mapping[str, Any], newest_seen: Optional[int]
+    ) -> Optional[int]:
+        began = self.context.first_answers.of(type(self))
+        if newest_seen is None or began is None:
+            return newest_seen
+        return min(newest_seen, began - self.context.config.edits_lookback_minutes * 60)

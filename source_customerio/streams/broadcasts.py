@@ -2,7 +2,12 @@
 
 from typing import Any, MutableMapping
 
-from source_customerio.streams.base import ClientSideIncrementalMixin, CustomerioStream, SubstreamMixin
+from source_customerio.streams.base import (
+    ClientSideIncrementalMixin,
+    CursorPaginatedStream,
+    CustomerioStream,
+    SubstreamMixin,
+)
 from source_customerio.streams.records import integer_ids
 
 
@@ -24,8 +29,9 @@ class Broadcasts(ClientSideIncrementalMixin, CustomerioStream):
         return nil_tags_as_null(record)
 
 
-class BroadcastActions(SubstreamMixin, ClientSideIncrementalMixin, CustomerioStream):
-    """GET /v1/broadcasts/{id}/actions: every action of a broadcast in one response (no paging)."""
+class BroadcastActions(SubstreamMixin, ClientSideIncrementalMixin, CursorPaginatedStream):
+    """GET /v1/broadcasts/{id}/actions: the actions of each broadcast, following `next` as campaign
+    actions do (the reference declares no paging; Airbyte's connector follows `next` here too)."""
 
     primary_key = ["broadcast_id", "id"]
     data_field = "actions"

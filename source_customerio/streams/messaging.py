@@ -1,7 +1,7 @@
 """Messaging settings: sender identities, snippets and reporting webhooks."""
 
 from functools import cached_property
-from typing import Any, FrozenSet, Mapping, MutableMapping
+from typing import Any, FrozenSet, Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from source_customerio.streams.base import ClientSideIncrementalMixin, CursorPaginatedStream, CustomerioStream
@@ -18,8 +18,8 @@ def without_credentials(url: Any) -> Any:
 
 
 class VisibleSenderIdentities(CursorPaginatedStream):
-    """GET /v1/sender_identities without `hidden`: the visible senders only. Not a stream of its own;
-    read once per sync, through the parent cache, to tell which senders are hidden."""
+    """GET /v1/sender_identities without `hidden`: the visible senders. Not a stream of its own; the
+    listing `SenderIdentities` reads once per sync, through the parent cache, to tell which are hidden."""
 
     name = "sender_identities"  # the schema and the log name are the stream's own
     data_field = "sender_identities"
@@ -28,15 +28,21 @@ class VisibleSenderIdentities(CursorPaginatedStream):
 
 
 class SenderIdentities(VisibleSenderIdentities):
-    """GET /v1/sender_identities?hidden=true: every sender once. `hidden=true` includes hidden senders
-    besides the visible ones and records carry no flag, so `hidden` is "not in the visible listing".
-    `next` keeps coming after the last page; the empty page ends the listing."""
+    """Every sender once, with `hidden`, from two listings merged by `id`: without `hidden` (the
+    visible senders) and with `hidden=true`. The reference says `hidden=true` adds hidden senders to
+    the visible ones; live, it returned only the hidden ones. Either way a sender is hidden when it
+    is not in the visible listing, so the hidden listing's slice keeps only those."""
 
-    fixed_params = {"hidden": "true"}
+    carried_slice_fields = ("hidden",)
 
-    def transform(self, record: MutableMapping[str, Any]) -> Mapping[str, Any]:
-        record["hidden"] = record.get("id") not in self.visible_sender_ids
-        return record
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
+        return [{"hidden": False}, {"hidden": True}]
+
+    def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {"hidden": "true"} if stream_slice.get("hidden") else {}
+
+    def keep(self, record: Mapping[str, Any], stream_slice: Mapping[str, Any]) -> bool:
+        return not stream_slice.get("hidden") or record.get("id") not in self.visible_sender_ids
 
     @cached_property
     def visible_sender_ids(self) -> FrozenSet[Any]:

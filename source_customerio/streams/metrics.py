@@ -22,7 +22,6 @@ from source_customerio.metrics import (
     VERSION_2,
     MetricsApi,
     Period,
-    answered_at,
     first_period_to_read,
     iso_date,
     link_rows,
@@ -30,7 +29,7 @@ from source_customerio.metrics import (
     series_rows,
     within,
 )
-from source_customerio.responses import json_body
+from source_customerio.responses import answered_at, json_body
 from source_customerio.streams.base import CustomerioStream, StreamContext
 from source_customerio.streams.broadcasts import BroadcastActions, Broadcasts
 from source_customerio.streams.campaigns import CampaignActions, Campaigns

@@ -1,9 +1,11 @@
 """campaigns: GET /v1/campaigns, one unpaged list; incremental on `updated`, filtered client-side."""
 
+import json
+from email.utils import formatdate
 from unittest import TestCase
 
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from unit_tests.mock_server.config import ConfigBuilder
@@ -87,3 +89,47 @@ class IncrementalTest(TestCase):
 
         assert output.records == []
         assert output.most_recent_state.stream_state.__dict__ == {"updated": 1700000000}
+
+
+def answered_on(moment: int, *campaigns_updated: int) -> HttpResponse:
+    """The campaigns list as Customer.io answers it at `moment` (its `Date` header)."""
+    records = [{"id": index + 1, "updated": updated} for index, updated in enumerate(campaigns_updated)]
+    return HttpResponse(json.dumps({"campaigns": records}), 200, {"Date": formatdate(moment, usegmt=True)})
+
+
+class EditsDuringTheSyncTest(TestCase):
+    """The saved cursor never passes the API's first answer of the stream less `edits_lookback_minutes`."""
+
+    def read_incremental(self, **options):
+        config = ConfigBuilder()
+        for name, value in options.items():
+            config = config.with_option(name, value)
+        return read_stream(STREAM, config.build(), SyncMode.incremental)
+
+    @HttpMocker()
+    def test_given_a_record_updated_within_the_lookback_when_read_then_state_stays_a_lookback_before_the_answer(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(CustomerioRequestBuilder.campaigns_endpoint().build(), answered_on(1700003600, 1700003000))
+
+        output = self.read_incremental()
+
+        assert output.most_recent_state.stream_state.__dict__ == {"updated": 1700000000}  # 60 minutes before
+
+    @HttpMocker()
+    def test_given_older_records_when_read_then_state_is_the_newest_record(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            CustomerioRequestBuilder.campaigns_endpoint().build(), answered_on(1700003600, 1690000000, 1699990000)
+        )
+
+        output = self.read_incremental()
+
+        assert output.most_recent_state.stream_state.__dict__ == {"updated": 1699990000}
+
+    @HttpMocker()
+    def test_given_a_lookback_option_when_read_then_state_follows_it(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(CustomerioRequestBuilder.campaigns_endpoint().build(), answered_on(1700003600, 1700003500))
+
+        output = self.read_incremental(edits_lookback_minutes=10)
+
+        assert output.most_recent_state.stream_state.__dict__ == {"updated": 1700003000}

@@ -1,4 +1,4 @@
-"""sender_identities (cursor pages; every sender once, `hidden` from the visible listing), snippets
+"""sender_identities (two cursor listings merged by id; `hidden` from the visible listing), snippets
 (keyed on name), reporting_webhooks."""
 
 import json
@@ -38,42 +38,56 @@ class SenderIdentitiesTest(TestCase):
     def read(self, expecting_exception: bool = False):
         return read_stream(SENDERS, ConfigBuilder().build(), expecting_exception=expecting_exception)
 
+    def given_listings(self, http_mocker: HttpMocker, visible, hidden_listing) -> None:
+        page = senders_page()
+        for sender_id in visible:
+            page = page.with_record(sender(sender_id))
+        http_mocker.get(senders_request(False).build(), page.build())
+        page = senders_page()
+        for sender_id in hidden_listing:
+            page = page.with_record(sender(sender_id))
+        http_mocker.get(senders_request(True).build(), page.build())
+
     @HttpMocker()
     def test_given_hidden_true_lists_visible_and_hidden_when_read_then_each_sender_once_with_derived_flag(
         self, http_mocker: HttpMocker
     ) -> None:
-        http_mocker.get(
-            senders_request(False).build(), senders_page().with_record(sender(1)).with_record(sender(3)).build()
-        )
-        http_mocker.get(
-            senders_request(True).build(),
-            senders_page().with_record(sender(1)).with_record(sender(2)).with_record(sender(3)).build(),
-        )
+        self.given_listings(http_mocker, visible=(1, 3), hidden_listing=(1, 2, 3))  # the reference's reading
 
-        assert sender_keys(self.read()) == [(1, False), (2, True), (3, False)]
+        assert sorted(sender_keys(self.read())) == [(1, False), (2, True), (3, False)]
 
     @HttpMocker()
-    def test_given_next_after_last_page_when_read_then_the_empty_page_ends_the_listing(
+    def test_given_hidden_true_lists_only_hidden_when_read_then_each_sender_once_with_derived_flag(
         self, http_mocker: HttpMocker
     ) -> None:
-        http_mocker.get(senders_request(True).build(), senders_page().with_record(sender(1)).with_pagination().build())
+        self.given_listings(http_mocker, visible=(1, 3), hidden_listing=(2,))  # as live accounts answer
+
+        assert sorted(sender_keys(self.read())) == [(1, False), (2, True), (3, False)]
+
+    @HttpMocker()
+    def test_given_an_empty_page_after_the_last_when_read_then_followed_until_next_is_empty(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(senders_request(True).build(), senders_page().with_record(sender(2)).with_pagination().build())
         http_mocker.get(
             senders_request(True).with_start(NEXT_CURSOR).build(),
-            HttpResponse(json.dumps({SENDERS: [{"id": 2}], "next": "page-3"})),
+            HttpResponse(json.dumps({SENDERS: [], "next": "page-3"})),
         )
         http_mocker.get(
             senders_request(True).with_start("page-3").build(),
-            HttpResponse(json.dumps({SENDERS: [], "next": "page-4"})),
+            HttpResponse(json.dumps({SENDERS: [{"id": 4}], "next": "page-4"})),
         )
         http_mocker.get(
-            senders_request(False).build(), senders_page().with_record(sender(1)).with_record(sender(2)).build()
+            senders_request(True).with_start("page-4").build(), HttpResponse(json.dumps({SENDERS: [], "next": ""}))
         )
+        http_mocker.get(senders_request(False).build(), HttpResponse(json.dumps({SENDERS: [{"id": 1}], "next": ""})))
 
-        assert sender_keys(self.read()) == [(1, False), (2, False)]
+        assert sorted(sender_keys(self.read())) == [(1, False), (2, True), (4, True)]
 
     @HttpMocker()
-    def test_given_no_senders_when_read_then_no_records_and_no_visible_listing(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(senders_request(True).build(), senders_page().build())
+    def test_given_no_senders_when_read_then_no_records(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(senders_request(True).build(), HttpResponse(json.dumps({SENDERS: None, "next": ""})))
+        http_mocker.get(senders_request(False).build(), HttpResponse(json.dumps({SENDERS: None, "next": ""})))
 
         output = self.read()
 
@@ -82,6 +96,7 @@ class SenderIdentitiesTest(TestCase):
     @HttpMocker()
     def test_given_403_when_read_then_config_error_names_key_scope(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(senders_request(True).build(), error_response(403))
+        http_mocker.get(senders_request(False).build(), error_response(403))
 
         output = self.read(expecting_exception=True)
 

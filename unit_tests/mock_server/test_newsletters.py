@@ -1,9 +1,11 @@
 """newsletters: GET /v1/newsletters?limit=100, cursor-paged; incremental on `updated`, filtered client-side."""
 
+import json
 from unittest import TestCase
+from unittest.mock import patch
 
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker
+from airbyte_cdk.models import Level, SyncMode
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from unit_tests.mock_server.config import ConfigBuilder
@@ -53,6 +55,46 @@ class FullRefreshTest(StreamMatrix, TestCase):
         output = self.read()
 
         assert self.ids(output) == [1, 2]
+
+
+def page_of(ids, next_cursor: str) -> HttpResponse:
+    return HttpResponse(json.dumps({STREAM: [{"id": i, "updated": 1700000000} for i in ids], "next": next_cursor}))
+
+
+class EmptyPagesTest(TestCase):
+    """An empty page that carries a new `next` does not end the listing; a long run of them does."""
+
+    def given_pages(self, http_mocker: HttpMocker, pages) -> None:
+        cursor = None
+        for ids, next_cursor in pages:
+            request = newsletters_request() if cursor is None else newsletters_request().with_start(cursor)
+            http_mocker.get(request.build(), page_of(ids, next_cursor))
+            cursor = next_cursor
+
+    @HttpMocker()
+    def test_given_empty_pages_with_next_mid_list_when_read_then_the_listing_goes_on(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        self.given_pages(http_mocker, [([1], "c1"), ([], "c2"), ([], "c3"), ([2, 3], "c4"), ([], "")])
+
+        output = read_stream(STREAM, ConfigBuilder().build())
+
+        assert [message.record.data["id"] for message in output.records] == [1, 2, 3]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_endless_empty_pages_with_fresh_cursors_when_read_then_stops_at_the_bound_with_a_warning(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        # The bound is 1000 pages; 3 here, so the mocker need not list a thousand requests.
+        self.given_pages(http_mocker, [([1], "c1"), ([], "c2"), ([], "c3"), ([], "c4")])
+
+        with patch("source_customerio.streams.base.MAX_EMPTY_PAGES_IN_A_ROW", 3):
+            output = read_stream(STREAM, ConfigBuilder().build())
+
+        assert [message.record.data["id"] for message in output.records] == [1]
+        warnings = [log.log.message for log in output.logs if log.log.level == Level.WARN]
+        assert any("`newsletters`" in warning and "3 empty pages in a row" in warning for warning in warnings)
 
 
 class IncrementalTest(TestCase):
