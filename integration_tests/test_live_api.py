@@ -67,7 +67,7 @@ def test_given_a_mode_when_every_stream_is_read_then_exactly_the_sandbox_records
             assert canonical(records) == canonical(EXPECTED[stream](server.workspace, config)), stream
 
 
-def test_given_live_mode_with_empty_pages_and_edits_during_the_read_when_every_stream_is_read_then_none_missing_or_twice(
+def test_given_live_mode_empty_pages_and_edits_during_the_read_when_every_stream_is_read_then_none_missing_or_twice(
     make_sandbox,
 ):
     server = make_sandbox(SMALL_KNOBS, Settings(empty_pages=True, edit_during_read=True))

@@ -17,6 +17,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, Htt
 from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
+from source_customerio.budget import ChainFirstBudget
 from source_customerio.responses import json_body
 
 MAX_RETRIES = 6  # errors other than 429: a request is sent once and retried this many times
@@ -328,11 +329,11 @@ RATE_WINDOW_MARGIN = 0.05
 
 def build_api_budget(requests_per_second: float) -> HttpAPIBudget:
     """One budget shared by every stream: at most `requests_per_second` in any moving window
-    (stretched by RATE_WINDOW_MARGIN)."""
+    (stretched by RATE_WINDOW_MARGIN), the longest chain's request first (`ChainFirstBudget`)."""
     if requests_per_second >= 1:
         rate = Rate(limit=int(requests_per_second), interval=timedelta(seconds=1 + RATE_WINDOW_MARGIN))
     else:
         rate = Rate(limit=1, interval=timedelta(seconds=(1 + RATE_WINDOW_MARGIN) / requests_per_second))
-    return HttpAPIBudget(
+    return ChainFirstBudget(
         policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=[])], status_codes_for_ratelimit_hit=[429]
     )

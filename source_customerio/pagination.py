@@ -3,11 +3,12 @@
 A listing ends only on a missing, empty or null `next`, or on the cursor we sent coming back. An
 empty page that carries a new `next` is not the end: live cursors are positions (`MDo2MQ==` is
 `0:61` after 5 members), sender identities answer one empty page after the last, and nothing rules
-out an empty page mid-list. `EmptyPageRuns` bounds a run of empty pages with fresh cursors.
+out an empty page mid-list. A run of empty pages with fresh cursors is bounded (`ListingProgress`).
 """
 
 import hashlib
 import threading
+from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -19,6 +20,8 @@ import requests
 # out fresh cursors forever at 100 s of the 10-per-second budget for one listing, while letting a
 # listing cross 1000 empty pages (100,000 activities at 100 a page) to reach its next record.
 MAX_EMPTY_PAGES_IN_A_ROW = 1000
+# The key of a page token that carries how many pages of its listing came before (never sent).
+PAGES_READ = "pages_read"
 
 
 def sent_cursor(url: str) -> Optional[str]:
@@ -47,20 +50,26 @@ def listing_of(request: requests.PreparedRequest) -> str:
     return f"{request.method} {parts.path}?{query} {hashlib.blake2b(body, digest_size=8).hexdigest()}"
 
 
-class EmptyPageRuns:
-    """How many empty pages in a row each listing has met, carried from a page to the cursor it gave.
-    Shared by a stream's workers: each listing is read by one worker, one page after another."""
+@dataclass(frozen=True)
+class Progress:
+    """Where a listing stands after a page: pages read so far, and empty pages in a row at its end."""
+
+    pages: int
+    empty_in_a_row: int
+
+
+class ListingProgress:
+    """Each listing's progress, carried from a page to the cursor it gave. Shared by a stream's
+    workers: each listing is read by one worker, one page after another."""
 
     def __init__(self) -> None:
-        self._runs: Dict[Tuple[str, str], int] = {}
+        self._progress: Dict[Tuple[str, str], Progress] = {}
         self._lock = threading.Lock()
 
-    def follow(self, listing: str, sent: Optional[str], page_length: int, cursor: str) -> int:
-        """The empty pages in a row that end with this page (0 when it has records); the run goes on
-        with `cursor`, the page's `next`."""
+    def follow(self, listing: str, sent: Optional[str], page_length: int, cursor: str) -> Progress:
+        """The listing's progress after this page; it goes on with `cursor`, the page's `next`."""
         with self._lock:
-            before = self._runs.pop((listing, sent or ""), 0)
-            run = 0 if page_length else before + 1
-            if run:
-                self._runs[(listing, cursor)] = run
-            return run
+            before = self._progress.pop((listing, sent or ""), Progress(0, 0))
+            after = Progress(before.pages + 1, 0 if page_length else before.empty_in_a_row + 1)
+            self._progress[(listing, cursor)] = after
+            return after

@@ -7,6 +7,7 @@ import threading
 from typing import Any, Iterable, List, Mapping
 
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, Level, Type
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.concurrent.cursor import FinalStateCursor
@@ -117,9 +118,12 @@ def test_given_items_that_are_not_records_then_they_pass_as_they_are():
 
 
 def test_the_queue_holds_as_many_records_as_the_cdks_queue():
+    cdk_default = ConcurrentSource.create(
+        2, 1, logging.getLogger("test"), DebugSliceLogger(), InMemoryMessageRepository()
+    )
     queue = RecordBatchQueue(records_per_batch=100)
 
-    assert queue.maxsize * 100 == MAX_QUEUED_RECORDS
+    assert queue.maxsize * 100 == MAX_QUEUED_RECORDS == cdk_default._queue.maxsize  # the CDK's default queue
 
 
 def test_given_workers_in_parallel_then_every_record_once_and_each_workers_end_after_its_records():

@@ -2,8 +2,10 @@
 serializers exactly as the long way does, and it leaves serpyco_rs as it found it."""
 
 import importlib.util
+import json
 import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import airbyte_cdk.models.airbyte_protocol_serializers as cdk_serializers
@@ -33,6 +35,8 @@ from airbyte_cdk.models import (
 from serpyco_rs import Serializer
 
 from source_customerio.fast_start import DOC_LOOKUP, attribute_docs_skipped, doc_lookup_modules, no_attribute_docs
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Counts the lookups without importing source_customerio first (its package import imports the CDK).
 COUNT_DOC_LOOKUPS = f"""
@@ -131,17 +135,51 @@ def test_the_lookup_is_restored_when_the_import_fails():
     assert all(getattr(module, DOC_LOOKUP) is not no_attribute_docs for module in doc_lookup_modules())
 
 
-def test_the_cdk_serializers_are_the_ones_built_the_long_way():
-    long_way = serializers_built_the_long_way()
+# In a fresh interpreter, the package import (the shortcut) builds the CDK's serializers first; then
+# they are compared with a copy built the long way. (This test process imported the CDK before the
+# package, so here the shortcut never ran.)
+COMPARE_WITH_THE_LONG_WAY = f"""
+import json
+{COUNT_DOC_LOOKUPS.format(module="source_customerio")}
+import airbyte_cdk.models.airbyte_protocol_serializers as ours
+from unit_tests.test_fast_start import MESSAGES, serializer_names, serializers_built_the_long_way
 
-    assert len(serializer_names()) == 8
-    for name in serializer_names():
-        assert getattr(cdk_serializers, name).get_json_schema() == getattr(long_way, name).get_json_schema(), name
+long_way = serializers_built_the_long_way()
+message_serializers = ours.AirbyteMessageSerializer, long_way.AirbyteMessageSerializer
+print(json.dumps({{
+    "serializers": len(serializer_names()),
+    "schemas_differ": [
+        name for name in serializer_names()
+        if getattr(ours, name).get_json_schema() != getattr(long_way, name).get_json_schema()
+    ],
+    "messages_differ": [
+        message.type.name for message in MESSAGES
+        if [serializer.dump(message) for serializer in message_serializers][0]
+        != [serializer.dump(message) for serializer in message_serializers][1]
+        or [serializer.load(serializer.dump(message)) for serializer in message_serializers][0]
+        != [serializer.load(serializer.dump(message)) for serializer in message_serializers][1]
+    ],
+}}))
+"""
 
 
-@pytest.mark.parametrize("message", MESSAGES, ids=lambda message: message.type.name)
-def test_messages_dump_and_load_as_with_serializers_built_the_long_way(message):
-    ours, long_way = cdk_serializers.AirbyteMessageSerializer, serializers_built_the_long_way().AirbyteMessageSerializer
+@pytest.fixture(scope="module")
+def compared_with_the_long_way() -> dict:
+    run = subprocess.run(
+        [sys.executable, "-c", COMPARE_WITH_THE_LONG_WAY], capture_output=True, check=True, text=True, cwd=ROOT
+    )
+    lookups_on_import, comparison = run.stdout.splitlines()  # COUNT_DOC_LOOKUPS prints the first
+    return {"lookups": int(lookups_on_import), **json.loads(comparison)}
 
-    assert ours.dump(message) == long_way.dump(message)
-    assert ours.load(ours.dump(message)) == long_way.load(long_way.dump(message))
+
+def test_the_comparison_runs_where_the_shortcut_built_the_serializers(compared_with_the_long_way):
+    assert compared_with_the_long_way["lookups"] == 0
+    assert compared_with_the_long_way["serializers"] == 8
+
+
+def test_the_cdk_serializers_are_the_ones_built_the_long_way(compared_with_the_long_way):
+    assert compared_with_the_long_way["schemas_differ"] == []
+
+
+def test_messages_dump_and_load_as_with_serializers_built_the_long_way(compared_with_the_long_way):
+    assert compared_with_the_long_way["messages_differ"] == []

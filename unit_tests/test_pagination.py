@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from source_customerio.pagination import EmptyPageRuns, listing_of, next_cursor, sent_cursor
+from source_customerio.pagination import ListingProgress, Progress, listing_of, next_cursor, sent_cursor
 
 BASE = "https://api.customer.io/v1"
 
@@ -38,14 +38,14 @@ def test_given_page_when_next_cursor_then_listing_continues_or_stops(body, sent,
     assert next_cursor(body, sent) == expected
 
 
-def test_given_empty_pages_with_fresh_cursors_when_followed_then_the_run_is_counted_per_listing():
-    runs = EmptyPageRuns()
-    assert runs.follow("GET /v1/a", None, 0, "c1") == 1
-    assert runs.follow("GET /v1/b", None, 0, "c1") == 1  # another listing's cursors count apart
-    assert runs.follow("GET /v1/a", "c1", 0, "c2") == 2
-    assert runs.follow("GET /v1/a", "c2", 10, "c3") == 0  # a page with records ends the run
-    assert runs.follow("GET /v1/a", "c3", 0, "c4") == 1
-    assert runs.follow("GET /v1/b", "c1", 0, "c2") == 2
+def test_given_pages_when_followed_then_pages_and_empty_runs_are_counted_per_listing():
+    listings = ListingProgress()
+    assert listings.follow("GET /v1/a", None, 0, "c1") == Progress(pages=1, empty_in_a_row=1)
+    assert listings.follow("GET /v1/b", None, 0, "c1") == Progress(1, 1)  # another listing's cursors count apart
+    assert listings.follow("GET /v1/a", "c1", 0, "c2") == Progress(2, 2)
+    assert listings.follow("GET /v1/a", "c2", 10, "c3") == Progress(3, 0)  # a page with records ends the run
+    assert listings.follow("GET /v1/a", "c3", 0, "c4") == Progress(4, 1)
+    assert listings.follow("GET /v1/b", "c1", 0, "c2") == Progress(2, 2)
 
 
 def request(url: str, body: bytes = b"") -> requests.PreparedRequest:

@@ -37,9 +37,17 @@ from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
 from source_customerio import windows
+from source_customerio.budget import next_request_follows
 from source_customerio.config import ConnectorConfig
 from source_customerio.errors import CustomerioBackoff, CustomerioErrorHandler, RetryLedger
-from source_customerio.pagination import MAX_EMPTY_PAGES_IN_A_ROW, EmptyPageRuns, listing_of, next_cursor, sent_cursor
+from source_customerio.pagination import (
+    MAX_EMPTY_PAGES_IN_A_ROW,
+    PAGES_READ,
+    ListingProgress,
+    listing_of,
+    next_cursor,
+    sent_cursor,
+)
 from source_customerio.responses import answered_at, json_body
 from source_customerio.sync_state import SeriesName, SyncCursor
 
@@ -204,12 +212,19 @@ class CustomerioStream(HttpStream, ABC):
         """The query parameters a slice adds; none by default."""
         return {}
 
+    def pages_read(self, next_page_token: Optional[Mapping[str, Any]]) -> int:
+        """How many pages of its listing come before the page `next_page_token` asks for; 0 unpaged."""
+        return 0
+
     def request_params(
         self,
         stream_state: Optional[Mapping[str, Any]],
         stream_slice: Optional[Mapping[str, Any]] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> MutableMapping[str, Any]:
+        # Built right before the request is sent, on the thread that sends it: the budget serves the
+        # longest chain first (source_customerio.budget).
+        next_request_follows(self.pages_read(next_page_token))
         return {**self.page_params(next_page_token), **self.fixed_params, **self.slice_params(stream_slice or {})}
 
     def slice_body(self, stream_slice: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
@@ -294,11 +309,15 @@ class CursorPaginatedStream(CustomerioStream, ABC):
     page_size: Optional[int] = None  # None: the endpoint takes no limit
 
     def page_params(self, next_page_token: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
-        return {**({"limit": self.page_size} if self.page_size else {}), **(next_page_token or {})}
+        start = {"start": next_page_token["start"]} if next_page_token else {}
+        return {**({"limit": self.page_size} if self.page_size else {}), **start}
+
+    def pages_read(self, next_page_token: Optional[Mapping[str, Any]]) -> int:
+        return next_page_token[PAGES_READ] if next_page_token else 0
 
     def __init__(self, context: StreamContext):
         super().__init__(context)
-        self.empty_page_runs = EmptyPageRuns()
+        self.listings = ListingProgress()
 
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         if response.status_code != 200:
@@ -309,15 +328,16 @@ class CursorPaginatedStream(CustomerioStream, ABC):
         if cursor is None:
             return None
         page_length = len(self.extract_records(body))
-        run = self.empty_page_runs.follow(listing_of(response.request), sent, page_length, cursor)
-        if run >= MAX_EMPTY_PAGES_IN_A_ROW:
+        progress = self.listings.follow(listing_of(response.request), sent, page_length, cursor)
+        if progress.empty_in_a_row >= MAX_EMPTY_PAGES_IN_A_ROW:
             self.logger.warning(
-                f"Stream `{self.name}`: Customer.io answered {run} empty pages in a row, each with a new `next`; "
-                f"this listing ({response.request.method} {urlsplit(response.request.url or '').path}) is read "
-                "no further. Records after those pages, if any, are not in this sync."
+                f"Stream `{self.name}`: Customer.io answered {progress.empty_in_a_row} empty pages in a row, each "
+                f"with a new `next`; this listing ({response.request.method} "
+                f"{urlsplit(response.request.url or '').path}) is read no further. Records after those pages, if "
+                "any, are not in this sync."
             )
             return None
-        return {"start": cursor}
+        return {"start": cursor, PAGES_READ: progress.pages}
 
 
 class OffsetPaginatedStream(CustomerioStream, ABC):
@@ -327,6 +347,9 @@ class OffsetPaginatedStream(CustomerioStream, ABC):
 
     def page_params(self, next_page_token: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
         return {"limit": self.page_size, "offset": (next_page_token or {}).get("offset", 0)}
+
+    def pages_read(self, next_page_token: Optional[Mapping[str, Any]]) -> int:
+        return (next_page_token or {}).get("offset", 0) // self.page_size
 
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         if response.status_code != 200 or len(self.extract_records(json_body(response))) < self.page_size:

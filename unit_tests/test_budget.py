@@ -1,0 +1,69 @@
+"""The shared budget (source_customerio.budget): the CDK's moving window decides when a call is free;
+the waiting request of the longest chain takes it first."""
+
+import threading
+import time
+from datetime import timedelta
+from typing import List
+
+import requests
+from airbyte_cdk.sources.streams.call_rate import MovingWindowCallRatePolicy, Rate
+
+from source_customerio.budget import ChainFirstBudget, next_request_follows, take_pages_read
+from source_customerio.errors import build_api_budget
+
+REQUEST = requests.Request("GET", "https://api.customer.io/v1/activities").prepare()
+
+
+def one_call_per(seconds: float) -> ChainFirstBudget:
+    rate = Rate(limit=1, interval=timedelta(seconds=seconds))
+    return ChainFirstBudget(policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=[])])
+
+
+def ask(budget: ChainFirstBudget, pages_read: int, name: str, served: List[str]) -> threading.Thread:
+    def send() -> None:
+        next_request_follows(pages_read)
+        budget.acquire_call(REQUEST)
+        served.append(name)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread
+
+
+def test_given_a_full_window_when_first_pages_wait_and_a_chain_comes_later_then_the_chain_takes_the_next_call():
+    budget = one_call_per(0.3)
+    budget.acquire_call(REQUEST)  # the window is full for 0.3 s
+    served: List[str] = []
+    waiting = [ask(budget, 0, f"first page {n}", served) for n in range(3)]
+    time.sleep(0.05)  # the first pages wait already
+    waiting.append(ask(budget, 40, "page 41 of a chain", served))
+
+    for thread in waiting:
+        thread.join(timeout=5)
+
+    assert served[0] == "page 41 of a chain" and len(served) == 4
+
+
+def test_given_chains_waiting_when_a_longer_one_comes_later_then_the_longer_goes_first():
+    budget = one_call_per(0.3)
+    budget.acquire_call(REQUEST)
+    served: List[str] = []
+    waiting = [ask(budget, 3, f"page 4 of chain {n}", served) for n in range(3)]
+    time.sleep(0.05)
+    waiting.append(ask(budget, 9, "page 10", served))
+
+    for thread in waiting:
+        thread.join(timeout=5)
+
+    assert served[0] == "page 10" and len(served) == 4
+
+
+def test_an_announced_chain_length_holds_for_the_next_request_only():
+    next_request_follows(7)
+
+    assert (take_pages_read(), take_pages_read()) == (7, 0)
+
+
+def test_the_connectors_budget_serves_the_longest_chain_first():
+    assert isinstance(build_api_budget(10), ChainFirstBudget)
