@@ -13,6 +13,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.models.airbyte_protocol_serializers import ConfiguredAirbyteCatalogSerializer
 
 from sandbox.server import TRACK_KEY_PREFIX
+from sandbox.workspace import Live
 from source_customerio.errors import UNAUTHORIZED_MESSAGE, WRONG_REGION_MESSAGE
 from testkit.connector import catalog, messages, run_cli, sandbox_config
 
@@ -218,12 +219,21 @@ def test_the_wrong_states_of_several_streams_are_told_at_once(sandbox, config, t
     assert sandbox.stats.snapshot()["requests"] == 0
 
 
-def test_a_key_of_another_region_is_told_to_switch_region(sandbox, tmp_path):
-    config = sandbox_config(sandbox, api_url=sandbox.other_region_url)
+@pytest.mark.parametrize(
+    "live, message",
+    [
+        pytest.param(Live(), UNAUTHORIZED_MESSAGE, id="401_as_live_accounts_answer"),
+        pytest.param(Live.reference(), WRONG_REGION_MESSAGE.format(status=301), id="redirect_as_the_reference"),
+    ],
+)
+def test_a_key_of_another_region_is_told_to_check_the_region(make_sandbox, tmp_path, live, message):
+    server = make_sandbox(live=live)
+    config = sandbox_config(server, api_url=server.other_region_url)
 
     result = run_cli(["check", "--config", "config.json"], config, tmp_path)
 
-    assert connection_status(result) == {"status": "FAILED", "message": WRONG_REGION_MESSAGE.format(status=301)}
+    assert connection_status(result) == {"status": "FAILED", "message": message}
+    assert "`region`" in message
     assert_no_traceback(result)
 
 

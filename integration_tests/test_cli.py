@@ -7,6 +7,7 @@ from typing import Any, Dict, List
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
+from sandbox.workspace import Live
 from source_customerio.errors import UNAUTHORIZED_MESSAGE, WRONG_REGION_MESSAGE
 from testkit.connector import canonical, catalog, discovered_streams, keys, messages, run_cli, sandbox_config
 from testkit.expected import EXPECTED
@@ -63,16 +64,26 @@ def test_given_rejected_key_when_check_then_failed_with_one_clear_message(sandbo
     assert_clean_failure(result, key)
 
 
-def test_given_other_region_when_check_then_redirect_detected_and_not_followed(make_sandbox, tmp_path):
-    server = make_sandbox()
+@pytest.mark.parametrize(
+    "live, status, message",
+    [
+        pytest.param(Live(), 401, UNAUTHORIZED_MESSAGE, id="401_as_live_accounts_answer"),
+        pytest.param(Live.reference(), 301, WRONG_REGION_MESSAGE.format(status=301), id="redirect_as_the_reference"),
+    ],
+)
+def test_given_other_region_when_check_then_the_message_names_the_region_and_nothing_is_followed(
+    make_sandbox, tmp_path, live, status, message
+):
+    server = make_sandbox(live=live)
 
     result = run_cli(
         ["check", "--config", "config.json"], sandbox_config(server, api_url=server.other_region_url), tmp_path
     )
 
-    assert connection_status(result) == {"status": "FAILED", "message": WRONG_REGION_MESSAGE.format(status=301)}
+    assert connection_status(result) == {"status": "FAILED", "message": message}
+    assert "`region`" in message
     assert_clean_failure(result, server.app_key)
-    assert [(request["path"], request["status"]) for request in server.stats.log] == [("/v1/workspaces", 301)]
+    assert [(request["path"], request["status"]) for request in server.stats.log] == [("/v1/workspaces", status)]
 
 
 def test_given_unreachable_host_when_check_then_failed_quickly_naming_the_host(tmp_path):

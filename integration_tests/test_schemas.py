@@ -22,13 +22,9 @@ import pytest
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import SchemaError
 
-from sandbox import workspace as sandbox_workspace
 from sandbox.server import Sandbox
+from sandbox.workspace import Live
 from testkit.connector import SMALL_KNOBS, discovered_streams, read_streams, records_by_stream, small_config
-
-# `sandbox.workspace.Live`: `Live()` answers as live accounts do, `Live.reference()` as the reference does.
-# Until the sandbox has it, only the reference mode runs (then: `from sandbox.workspace import Live`).
-Live = getattr(sandbox_workspace, "Live", None)
 
 # A type of each `data` shape the sandbox serves (`_o:12`/`_r:12`: its object type 12), message activities
 # of each channel, and types whose `data` is empty.
@@ -56,10 +52,6 @@ SHOWN_PER_STREAM = 5  # schema errors of each stream a failure lists
 
 
 def sandbox_answering(mode: str, make_sandbox: Callable[..., Sandbox]) -> Sandbox:
-    if Live is None:
-        if mode == "live":
-            pytest.skip("the sandbox has no live/reference switch yet (sandbox.workspace.Live)")
-        return make_sandbox(SMALL_KNOBS)  # without the switch the sandbox answers about as the reference does
     return make_sandbox(SMALL_KNOBS, live=Live() if mode == "live" else Live.reference())
 
 

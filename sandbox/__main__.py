@@ -1,11 +1,14 @@
-"""Run the sandbox on its own: python -m sandbox --port 8900 [--rate-limit 10 --latency-ms 150 --chaos 0.05 ...]."""
+"""Run the sandbox on its own: python -m sandbox --port 8900 [--rate-limit 10 --latency-ms 150 --chaos 0.05 ...].
+
+It answers as live accounts answer; `--reference` brings back the reference's answers (every
+switch, or the switches named)."""
 
 import argparse
 import signal
 import threading
 
 from sandbox.server import APP_KEY, Sandbox, Settings
-from sandbox.workspace import Knobs
+from sandbox.workspace import LIVE_SWITCHES, Knobs, Live
 
 
 def main() -> None:
@@ -26,6 +29,15 @@ def main() -> None:
     parser.add_argument("--chaos-path", default="/v1/", help="only requests under this path prefix get chaos")
     parser.add_argument("--chaos-stall-seconds", type=float, default=Settings.chaos_stall_seconds)
     parser.add_argument("--app-key", default=APP_KEY)
+    parser.add_argument(
+        "--reference",
+        nargs="*",
+        choices=LIVE_SWITCHES,
+        default=None,
+        help="answer as the reference says instead of as live accounts do: every switch, or those named",
+    )
+    parser.add_argument("--empty-pages", action="store_true", help="an empty page with a `next` before every page")
+    parser.add_argument("--edit-during-read", action="store_true", help="edit records while they are read")
     for name, default in vars(Knobs()).items():
         parser.add_argument(
             f"--{name.replace('_', '-')}",
@@ -44,8 +56,12 @@ def main() -> None:
         chaos_seed=args.chaos_seed,
         chaos_path=args.chaos_path,
         chaos_stall_seconds=args.chaos_stall_seconds,
+        empty_pages=args.empty_pages,
+        edit_during_read=args.edit_during_read,
     )
-    sandbox = Sandbox(knobs, settings, app_key=args.app_key).start(args.port, args.other_port)
+    reference = LIVE_SWITCHES if args.reference == [] else args.reference or ()
+    live = Live(**{switch: switch not in reference for switch in LIVE_SWITCHES})
+    sandbox = Sandbox(knobs, settings, app_key=args.app_key, live=live).start(args.port, args.other_port)
     print(
         f"sandbox {args.region} at {sandbox.url} (other region {sandbox.other_region_url}); key {args.app_key}",
         flush=True,

@@ -4,7 +4,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Container, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Container, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 
 class ApiError(Exception):
@@ -71,22 +71,26 @@ class Route:
     scope: str
     handler: Handler
     public: bool = False
+    listing: Tuple[str, ...] = ()  # the list fields of a cursor listing's pages (their `next` pages it)
 
 
 ROUTES: List[Route] = []
 
 
-def route(method: str, template: str, scope: str, public: bool = False) -> Callable[[Handler], Handler]:
+def route(
+    method: str, template: str, scope: str, public: bool = False, listing: Tuple[str, ...] = ()
+) -> Callable[[Handler], Handler]:
     """Register a handler for METHOD /v1/<template>; {name} segments become path parameters.
 
     `scope` names the App API key scope the endpoint needs (a scoped key lacking it gets 403).
     `public` routes live outside /v1 (e.g. signed download links): no key, no rate limit.
+    `listing`: the route is a cursor listing whose pages hold these list fields.
     """
     prefix = "^/" if public else "^/v1/"
     regex = prefix + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template.strip("/")) + "$"
 
     def register(handler: Handler) -> Handler:
-        ROUTES.append(Route(method, re.compile(regex), template, scope, handler, public))
+        ROUTES.append(Route(method, re.compile(regex), template, scope, handler, public, listing))
         return handler
 
     return register
@@ -148,9 +152,27 @@ def existing_id(request: Request, name: str, known: Container[int], what: str) -
     return value
 
 
-def action_as_served(action: Dict[str, Any], parent_id: int) -> Dict[str, Any]:
-    """A campaign or broadcast action as the API sends it: every third parent's action ids (`id`,
-    `from_id`) come as digit strings. The sandbox keeps them as integers."""
-    if parent_id % 3:
-        return action
-    return {**action, **{name: str(action[name]) for name in ("id", "from_id") if action[name] is not None}}
+def empty_list(ws: Any) -> Optional[List[Any]]:
+    """An empty list as the API answers it: null live, [] in the reference."""
+    return None if ws.live.null_empty_lists else []
+
+
+def listed(ws: Any, items: Sequence[Any]) -> Optional[List[Any]]:
+    """A page's list as the API answers it (null when empty, live)."""
+    return list(items) if items else empty_list(ws)
+
+
+def action_as_served(ws: Any, action: Dict[str, Any]) -> Dict[str, Any]:
+    """A campaign or broadcast action as its actions listing sends it: live, `id` is a JSON string
+    ("18"), while the parent's `actions[].id` stays an integer. The sandbox keeps integers."""
+    return {**action, "id": str(action["id"])} if ws.live.string_action_ids else action
+
+
+def first_unread_id(
+    items: List[Dict[str, Any]], page: Sequence[Dict[str, Any]], next_cursor: str, later_lists: Iterable[List[Any]]
+) -> Optional[Any]:
+    """The id of the first record a reader of a per-parent listing has not read after `page`: the next
+    page's first, or else the first of a later parent's list (None: it has read them all)."""
+    if next_cursor:
+        return items[items.index(page[-1]) + 1]["id"]
+    return next((later[0]["id"] for later in later_lists if later), None)

@@ -1,16 +1,21 @@
 """A fake Customer.io App API: a real HTTP server on 127.0.0.1 with the API's rules.
 
-Two listeners form a region pair: the workspace's own region answers, the other one redirects
-(3xx) like Customer.io's data centres do. Knobs: rate limit (429 beyond it, Retry-After optional),
-latency, injected faults, chaos, and the workspace's clock and sizes. `/_sandbox/*` endpoints
-(no auth, never disturbed by chaos) expose stats and controls to processes that cannot reach the
-Python object.
+It answers as live accounts answer where that differs from the reference (`sandbox.workspace.Live`;
+each switch brings back the reference's answer). Two listeners form a region pair: the workspace's
+own region answers, the other one answers 401 as for a bad key (live), or redirects (3xx) as the
+reference says. Knobs: rate limit (429 beyond it, Retry-After optional), latency, injected faults,
+chaos, and the workspace's clock and sizes. `/_sandbox/*` endpoints (no auth, never disturbed by
+chaos) expose stats and controls to processes that cannot reach the Python object.
 
 Chaos: a share `chaos` of the authorised /v1 requests under `chaos_path` get one of CHAOS_KINDS.
 Each draw hashes (seed, method, path with query, body, how often that exact request was seen), so
 the same client requests meet the same faults however threads interleave, and a retry draws anew.
+Two more chaos switches: `empty_pages` puts an empty page that carries a fresh `next` before every
+page of every cursor listing, and `edit_during_read` edits records of the listings a client reads
+incrementally while it reads them (see `Workspace.edit_while_read`).
 """
 
+import base64
 import hashlib
 import json
 import socket
@@ -25,14 +30,15 @@ from typing import Any, Deque, Dict, List, Optional, Sequence, Set
 from urllib.parse import parse_qs, urlsplit
 
 import sandbox.resources  # noqa: F401  (registers the endpoints)
-from sandbox.api import ApiError, Request, Response, match
-from sandbox.workspace import Knobs, Workspace
+from sandbox.api import ApiError, Request, Response, Route, empty_list, match
+from sandbox.workspace import Knobs, Live, Workspace
 
 APP_KEY = "sandbox-app-key-0000"
 TRACK_KEY_PREFIX = "track-"
 
 
 HANGUP_STATUS = 0  # the status logged for a request that got no HTTP answer (reset or stall)
+EMPTY_PAGE_CURSOR = "empty-"  # starts the `next` of an empty page served by the `empty_pages` chaos
 
 
 @dataclass
@@ -70,6 +76,8 @@ class Settings:
     chaos_kinds: Sequence[str] = CHAOS_KINDS
     chaos_stall_seconds: float = 3.0  # keep it above the client's request_timeout_seconds
     chaos_burst: int = 3
+    empty_pages: bool = False  # every page of a cursor listing comes after an empty page with a `next`
+    edit_during_read: bool = False  # records are edited while they are read
 
 
 class Hangup(Exception):
@@ -93,6 +101,7 @@ class Stats:
             self.in_flight = 0
             self.max_in_flight = 0
             self.chaos: Counter = Counter()
+            self.empty_pages = 0
             self.log: List[Dict[str, Any]] = []
 
     def begin(self) -> None:
@@ -122,6 +131,10 @@ class Stats:
         with self._lock:
             self.chaos[kind] += 1
 
+    def count_empty_page(self) -> None:
+        with self._lock:
+            self.empty_pages += 1
+
     def snapshot(self) -> Dict[str, Any]:
         with self._lock:
             answered = [entry["at"] for entry in self.log if entry["path"].startswith("/v1/")]
@@ -131,6 +144,7 @@ class Stats:
                 "by_route": dict(self.by_route),
                 "max_in_flight": self.max_in_flight,
                 "chaos": dict(self.chaos),
+                "empty_pages": self.empty_pages,
                 # When the first and the last API request of the log were answered (unix seconds).
                 "api_span": [min(answered), max(answered)] if answered else None,
             }
@@ -155,8 +169,9 @@ class Sandbox:
         app_key: str = APP_KEY,
         scoped_keys: Optional[Dict[str, Set[str]]] = None,
         now: Optional[int] = None,
+        live: Optional[Live] = None,
     ):
-        self.workspace = Workspace(knobs, **({"now": now} if now is not None else {}))
+        self.workspace = Workspace(knobs, **({"now": now} if now is not None else {}), live=live)
         self.settings = settings or Settings()
         self.app_key = app_key
         # key -> the scopes it lacks (a request needing one gets 403)
@@ -317,6 +332,8 @@ class Sandbox:
             )
             raise ApiError(401, f"Unauthorized: {detail}")
         if region != self.settings.region:
+            if self.workspace.live.wrong_region_401:
+                raise ApiError(401, "Unauthorized: invalid or missing App API key")
             return Response(
                 301, {"meta": {"error": "workspace is in another region"}}, {"Location": self.url + raw_path}
             )
@@ -338,11 +355,27 @@ class Sandbox:
         request = Request(
             method, parts.path, params, parse_qs(parts.query, keep_blank_values=True), headers, body, found.scope
         )
+        if self.settings.empty_pages and found.listing:
+            empty = self._empty_page_first(found, request)
+            if empty is not None:
+                return empty
+        self.workspace.editing = self.settings.edit_during_read
         result = found.handler(self.workspace, request)
         if fault:
             fault.fire()
         response = result if isinstance(result, Response) else Response(200, result)
         return truncated(response) if chaos == "truncated" else response
+
+    def _empty_page_first(self, found: Route, request: Request) -> Optional[Response]:
+        """With `empty_pages`: an empty page whose `next` leads to the page asked for, unless the
+        request carries such a `next` (then the request is unwrapped, and answered as usual)."""
+        start = request.arg("start") or ""
+        if start.startswith(EMPTY_PAGE_CURSOR):
+            request.query["start"] = [base64.urlsafe_b64decode(start[len(EMPTY_PAGE_CURSOR) :]).decode()]
+            return None
+        self.stats.count_empty_page()
+        wrapped = EMPTY_PAGE_CURSOR + base64.urlsafe_b64encode(start.encode()).decode()
+        return Response(200, {**{name: empty_list(self.workspace) for name in found.listing}, "next": wrapped})
 
     def _control(self, path: str, query: Dict[str, List[str]], body: bytes) -> Response:
         if path == "/_sandbox/stats":

@@ -7,8 +7,8 @@ workspace for exactly what the API serves, and scale goes to millions without ho
 import hashlib
 import random
 import threading
-from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from dataclasses import dataclass, fields, replace
+from typing import Any, Dict, MutableMapping, Optional, Tuple
 
 DAY = 86400
 # The sandbox's "now" unless a test moves it: a fixed moment keeps data the same on every day.
@@ -53,13 +53,59 @@ class Knobs:
     sender_identities: int = 130  # two pages of 100 visible, a few hidden
     objects: int = 45  # of the first object type; the second has a third as many
     suppressions: int = 1100  # bounces; the other ESP lists are smaller (spam reports: none)
+    activity_backdate_max_seconds: int = 3000  # with Live.backdated_activities: the longest processing delay
+
+
+@dataclass(frozen=True)
+class Live:
+    """Where live accounts and the reference disagree (the API notes' "Live observations"): True
+    answers as live accounts do, the default; False as the reference says."""
+
+    # GET /v1/sender_identities?hidden=true lists only hidden senders, without `hidden` only visible
+    # ones; every page carries a `next`, and the page after the last is empty with next "".
+    # Reference: hidden=true lists the visible senders too, and the last page has next "".
+    senders_hidden_only: bool = True
+    # Empty lists are null where live accounts showed it: segment membership, people search, ESP
+    # suppressions (then without "category"), messages. Reference: [].
+    null_empty_lists: bool = True
+    # POST /v1/customers/attributes items come unwrapped. Reference: each wrapped in {"customer": ...}.
+    unwrapped_batch_attributes: bool = True
+    # The other region's host answers 401, as for a bad key. Reference: a 3xx redirect.
+    wrong_region_401: bool = True
+    # Campaign and broadcast action `id`s are JSON strings ("18"). Reference: integers.
+    string_action_ids: bool = True
+    # `data.opened` of opened_* activities is the open time (epoch seconds), with client details.
+    # Reference: a boolean.
+    opened_as_epoch: bool = True
+    # About 1 in 11 activities is processed (listed) up to `Knobs.activity_backdate_max_seconds`
+    # after its timestamp. Reference: listed from its timestamp on.
+    backdated_activities: bool = True
+    # Deliveries carry `msg_template_id` and `transactional_message_id`, some email metrics a key the
+    # reference does not list (`secondary:delivered`), and a deleted person's deliveries only `cio_id`.
+    live_message_fields: bool = True
+
+    @classmethod
+    def reference(cls) -> "Live":
+        return cls(**{switch: False for switch in LIVE_SWITCHES})
+
+    @classmethod
+    def only(cls, switch: str) -> "Live":
+        """The reference's answers, but for one switch."""
+        return replace(cls.reference(), **{switch: True})
+
+
+LIVE_SWITCHES: Tuple[str, ...] = tuple(field.name for field in fields(Live))
 
 
 class Workspace:
-    def __init__(self, knobs: Optional[Knobs] = None, now: int = DEFAULT_NOW):
+    def __init__(self, knobs: Optional[Knobs] = None, now: int = DEFAULT_NOW, live: Optional[Live] = None):
         self.knobs = knobs or Knobs()
+        self.live = live or Live()
         self._now = now
         self._lock = threading.Lock()
+        self.editing = False  # edit records while they are read (the server's `edit_during_read`)
+        self.edits: Dict[Tuple[str, Any], int] = {}  # (kind, id) -> when the record was edited
+        self._edits_made = 0
 
     # -- the clock -------------------------------------------------------------------------
     @property
@@ -70,6 +116,40 @@ class Workspace:
         """Move the clock forward: records dated up to the new now become visible."""
         with self._lock:
             self._now += seconds
+
+    # -- edits while a read runs -------------------------------------------------------------
+    def edit(self, kind: str, record_id: Any) -> None:
+        """Edit a record now. Edits are stamped one second apart from the clock on, newest last; the
+        clock itself stands still (messages and activities must not appear in the middle of a read)."""
+        with self._lock:
+            self._edits_made += 1
+            self.edits[(kind, record_id)] = self._now + self._edits_made
+
+    def edit_while_read(self, kind: str, served: Any, unread: Any = None, key: str = "id") -> None:
+        """With edits on, after a page was answered: edit the first record it served (already read),
+        then `unread`, one the reader has not read yet (None: there is none)."""
+        if not self.editing or not served:
+            return
+        self.edit(kind, served[0][key])
+        if unread is not None:
+            self.edit(kind, unread)
+
+    def as_edited(
+        self,
+        kind: str,
+        record: MutableMapping[str, Any],
+        updated_field: str,
+        label_field: str = "name",
+        key: str = "id",
+    ) -> MutableMapping[str, Any]:
+        """`record` as it is after its edit, if it was edited: a new label and update time."""
+        edited_at = self.edits.get((kind, record[key]))
+        if edited_at is not None:
+            record[label_field] = f"{record[label_field]} (edited)"
+            record[updated_field] = edited_at
+            if "deduplicate_id" in record:
+                record["deduplicate_id"] = f"{record['id']}:{edited_at}"
+        return record
 
     # -- determinism -----------------------------------------------------------------------
     def rng(self, kind: str, index: Any) -> random.Random:

@@ -15,9 +15,7 @@ Records = List[Dict[str, Any]]
 
 
 def expected_campaign_actions(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [
-        action for campaign_id in campaigns.campaign_ids(ws) for action in campaigns.campaign_actions(ws, campaign_id)
-    ]
+    return [action for campaign_id in campaigns.campaign_ids(ws) for action in campaigns.action_list(ws, campaign_id)]
 
 
 def expected_segment_members(ws: Workspace, config: Mapping[str, Any]) -> Records:
@@ -29,7 +27,7 @@ def expected_segment_members(ws: Workspace, config: Mapping[str, Any]) -> Record
 
 
 def expected_campaigns(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [campaigns.campaign(ws, campaign_id) for campaign_id in campaigns.campaign_ids(ws)]
+    return campaigns.campaign_list(ws)
 
 
 def expected_segments(ws: Workspace, config: Mapping[str, Any]) -> Records:

@@ -2,7 +2,7 @@
 
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
-from sandbox.resources.activities import activity, selection, visible_range
+from sandbox.resources.activities import activity, listed_now, selection, visible_range
 from sandbox.workspace import Workspace
 from testkit.expected_messages import config_start_date
 
@@ -11,9 +11,8 @@ def expected_activities(ws: Workspace, config: Mapping[str, Any], activity_type:
     """What the API keeps of one type (None: all types) at or after start_date."""
     options = config.get("activities") or {}
     lo, hi = visible_range(ws, config_start_date(config))
-    return [
-        activity(ws, index) for index in selection(activity_type, bool(options.get("include_deleted"))).indexes(lo, hi)
-    ]
+    chosen = selection(activity_type, bool(options.get("include_deleted")))
+    return [activity(ws, index) for index in chosen.indexes(lo, hi) if listed_now(ws, index)]
 
 
 def flattened(record: Mapping[str, Any]) -> Dict[str, Any]:

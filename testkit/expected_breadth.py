@@ -22,15 +22,13 @@ STRIPPED_WEBHOOK_ENDPOINTS = (
 
 
 def expected_broadcasts(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    records = [broadcasts.broadcast(ws, broadcast_id) for broadcast_id in broadcasts.broadcast_ids(ws)]
+    records = broadcasts.broadcast_list(ws)
     return [{**record, "tags": None if record["tags"] == "nil" else record["tags"]} for record in records]
 
 
 def expected_broadcast_actions(ws: Workspace, config: Mapping[str, Any]) -> Records:
     return [
-        action
-        for broadcast_id in broadcasts.broadcast_ids(ws)
-        for action in broadcasts.broadcast_actions(ws, broadcast_id)
+        action for broadcast_id in broadcasts.broadcast_ids(ws) for action in broadcasts.action_list(ws, broadcast_id)
     ]
 
 
@@ -59,14 +57,14 @@ def expected_newsletter_test_groups(ws: Workspace, config: Mapping[str, Any]) ->
 
 
 def expected_transactional_messages(ws: Workspace, config: Mapping[str, Any]) -> Records:
-    return [transactional.transactional_message(ws, message_id) for message_id in transactional.transactional_ids(ws)]
+    return transactional.transactional_list(ws)
 
 
 def expected_transactional_contents(ws: Workspace, config: Mapping[str, Any]) -> Records:
     return [
         {**content, "transactional_id": message_id}
         for message_id in transactional.transactional_ids(ws)
-        for content in transactional.transactional_contents(ws, message_id)
+        for content in transactional.content_list(ws, message_id)
     ]
 
 

@@ -1,8 +1,13 @@
 """Activities: `knobs.activities` over the 30 days before the default clock, continuing as the clock
 moves; the API keeps 30 days. Types cycle through TYPE_CYCLE, each with its own `data` shape;
-every seventh round of the cycle belongs to deleted people (listed only with deleted=true)."""
+every seventh round of the cycle belongs to deleted people (listed only with deleted=true).
 
-from typing import Any, Dict, Optional
+Live (`Live.backdated_activities`), about 1 in 11 activities is processed some time after its
+`timestamp` (backdated events, anonymous activity merged later): until then it is not listed,
+though the list stays ordered by timestamp. Live (`Live.opened_as_epoch`), `data.opened` is the open
+time with client details; the reference says a boolean."""
+
+from typing import Any, Dict, List, Optional, Tuple
 
 from sandbox.api import Request, decode_cursor, encode_cursor, page_limit, route
 from sandbox.resources.timeline import Selection, Timeline, newest_first_page, oldest_first_page
@@ -98,6 +103,13 @@ def data(ws: Workspace, index: int, activity_type: str, timestamp: int, delivery
         return {"object_type_id": OBJECT_TYPE_ID, "object_id": f"acct{index % 40}"}
     if activity_type == "clicked_email":
         return {"delivery_id": delivery, "href": f"https://example.com/l/{index % 11}", "link_id": index % 11}
+    if delivery is not None and activity_type.startswith("opened") and ws.live.opened_as_epoch:
+        return {
+            "delivery_id": delivery,
+            "opened": timestamp,
+            "ip_address": f"203.0.113.{index % 250}",
+            "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
+        }
     if delivery is not None:
         return {
             "delivery_id": delivery,
@@ -133,7 +145,33 @@ def visible_range(ws: Workspace, since: Optional[int] = None):
     return timeline(ws).between(max(ws.now - RETENTION, since or 0), ws.now)
 
 
-@route("GET", "activities", scope="activities")
+def processed_at(ws: Workspace, index: int) -> int:
+    """When activity `index` is listed from: its timestamp, or later for a backdated one (live)."""
+    timestamp = timeline(ws).time(index)
+    if not ws.live.backdated_activities or index % 11 != 5:
+        return timestamp
+    return timestamp + int(ws.fraction("backdate", index) * ws.knobs.activity_backdate_max_seconds)
+
+
+def listed_now(ws: Workspace, index: int) -> bool:
+    return processed_at(ws, index) <= ws.now
+
+
+def newest_first_listed_page(
+    ws: Workspace, chosen: Selection, lo: int, hi: int, upper: Optional[int], limit: int
+) -> Tuple[List[int], Optional[int]]:
+    """`newest_first_page` of the activities listed now: full pages, passing over those not processed yet
+    (a backdated activity appears among older ones once processed, where a reader may have passed)."""
+    page: List[int] = []
+    while len(page) < limit:
+        candidates, upper = newest_first_page(chosen, lo, hi, upper, limit - len(page))
+        page += [index for index in candidates if listed_now(ws, index)]
+        if upper is None:
+            break
+    return page, upper
+
+
+@route("GET", "activities", scope="activities", listing=("activities",))
 def list_activities(ws: Workspace, request: Request):
     limit = page_limit(request, 10, 100)
     lo, hi = visible_range(ws)
@@ -143,8 +181,8 @@ def list_activities(ws: Workspace, request: Request):
     if ws.knobs.activities_order == "oldest_first":
         page, next_bound = oldest_first_page(chosen, lo, hi, bound, limit)
     else:
-        page, next_bound = newest_first_page(chosen, lo, hi, bound, limit)
+        page, next_bound = newest_first_listed_page(ws, chosen, lo, hi, bound, limit)
     return {
-        "activities": [activity(ws, index) for index in page],
+        "activities": [activity(ws, index) for index in page if listed_now(ws, index)],
         "next": encode_cursor("activities", next_bound) if next_bound else "",
     }

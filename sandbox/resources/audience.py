@@ -132,7 +132,7 @@ def list_object_types(ws: Workspace, request: Request):
     return {"types": [dict(kind) for kind in OBJECT_TYPES]}
 
 
-@route("POST", "objects", scope="objects")
+@route("POST", "objects", scope="objects", listing=("identifiers", "ids"))
 def search_objects(ws: Workspace, request: Request):
     """Duplicates, as the docs warn: every eleventh object is listed twice, and pages after the first
     start with the previous page's last object."""
@@ -161,7 +161,7 @@ def object_attributes(ws: Workspace, request: Request):
     return {"object": custom_object(ws, type_id, find_object(ws, request))}
 
 
-@route("GET", "objects/{object_type_id}/{object_id}/relationships", scope="objects")
+@route("GET", "objects/{object_type_id}/{object_id}/relationships", scope="objects", listing=("cio_relationships",))
 def object_relationships(ws: Workspace, request: Request):
     """Cursor pages of the people related to one object, `next` "" after the last. The reference
     documents no page size: two by default here, so that paging is exercised, and 1000 at most (the
@@ -245,11 +245,15 @@ def suppressions(ws: Workspace, suppression_type: str) -> List[Dict[str, Any]]:
 
 @route("GET", "esp/suppression/{suppression_type}", scope="esp_suppressions")
 def list_suppressions(ws: Workspace, request: Request):
-    """Offset paging; past the end the list is null, not empty."""
+    """Offset paging. Live, an empty list (and a page past the end) is `{"suppressions": null}` without
+    `category`; the reference answers `[]` with the category."""
     suppression_type = request.params["suppression_type"]
     if suppression_type not in SUPPRESSION_TYPES:
         raise ApiError(400, f"suppression_type must be one of {', '.join(SUPPRESSION_TYPES)}")
     limit = page_limit(request, 100, 1000)
     offset = request.int_arg("offset", 0)
     items = suppressions(ws, suppression_type)
-    return {"category": suppression_type, "suppressions": items[offset : offset + limit] or None}
+    page = items[offset : offset + limit]
+    if not page and ws.live.null_empty_lists:
+        return {"suppressions": None}
+    return {"category": suppression_type, "suppressions": page}

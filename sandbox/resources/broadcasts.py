@@ -1,8 +1,9 @@
-"""API-triggered broadcasts, their actions (one per message variant) and their triggers."""
+"""API-triggered broadcasts, their actions (one per message variant) and their triggers. Broadcasts and
+their actions may be edited while they are read (`Workspace.editing`)."""
 
 from typing import Any, Dict, List
 
-from sandbox.api import Request, action_as_served, existing_id, route
+from sandbox.api import ApiError, Request, action_as_served, cursor_page, existing_id, first_unread_id, route
 from sandbox.workspace import DAY, TOPICS, Workspace
 
 ACTION_TYPES = ("email", "push", "twilio", "webhook", "in_app")
@@ -39,9 +40,10 @@ def broadcast(ws: Workspace, broadcast_id: int) -> Dict[str, Any]:
 
 
 def broadcast_actions(ws: Workspace, broadcast_id: int) -> List[Dict[str, Any]]:
-    """1 to 3 variants per broadcast, with integer ids (see `action_as_served`)."""
+    """1 to 3 variants per broadcast (every fifth has 12, two pages), with integer ids (see
+    `action_as_served`), as they were made (before any edit)."""
     actions = []
-    for index in range(1 + broadcast_id % 3):
+    for index in range(12 if broadcast_id % 5 == 4 else 1 + broadcast_id % 3):
         rng = ws.rng("broadcast_action", (broadcast_id, index))
         kind = ACTION_TYPES[(broadcast_id + index) % len(ACTION_TYPES)]
         created = ws.now - rng.randint(30, 500) * DAY
@@ -51,11 +53,11 @@ def broadcast_actions(ws: Workspace, broadcast_id: int) -> List[Dict[str, Any]]:
             "id": action_id,
             "broadcast_id": broadcast_id,
             "deduplicate_id": f"{action_id}:{updated}",
-            "name": f"Variant {chr(65 + index)}",
+            "name": f"Variant {index + 1}",
             "layout": "<html>{{content}}</html>" if kind == "email" else None,
             "created": created,
             "updated": updated,
-            "body": f"News for {{{{customer.first_name}}}}, variant {chr(65 + index)}",
+            "body": f"News for {{{{customer.first_name}}}}, variant {index + 1}",
             "type": kind,
             "sending_state": ("automatic", "draft", "off")[index % 3],
             "language": "",
@@ -93,15 +95,39 @@ def require_broadcast(ws: Workspace, request: Request) -> int:
     return existing_id(request, "broadcast_id", broadcast_ids(ws), "broadcast")
 
 
+def broadcast_list(ws: Workspace) -> List[Dict[str, Any]]:
+    """The broadcasts as they are now (edits included)."""
+    return [ws.as_edited("broadcast", broadcast(ws, broadcast_id), "updated") for broadcast_id in broadcast_ids(ws)]
+
+
+def action_list(ws: Workspace, broadcast_id: int) -> List[Dict[str, Any]]:
+    """A broadcast's actions as they are now (edits included)."""
+    return [ws.as_edited("broadcast_action", action, "updated") for action in broadcast_actions(ws, broadcast_id)]
+
+
 @route("GET", "broadcasts", scope="broadcasts")
 def list_broadcasts(ws: Workspace, request: Request):
-    return {"broadcasts": [broadcast(ws, broadcast_id) for broadcast_id in broadcast_ids(ws)]}
+    served = broadcast_list(ws)
+    ws.edit_while_read("broadcast", served)
+    return {"broadcasts": served}
 
 
-@route("GET", "broadcasts/{broadcast_id}/actions", scope="broadcasts")
+@route("GET", "broadcasts/{broadcast_id}/actions", scope="broadcasts", listing=("actions",))
 def list_broadcast_actions(ws: Workspace, request: Request):
+    """10 actions a page with `next`, as campaign actions (the reference declares no paging)."""
+    if request.arg("limit") is not None:
+        raise ApiError(400, "limit is not a parameter of this endpoint")
     broadcast_id = require_broadcast(ws, request)
-    return {"actions": [action_as_served(action, broadcast_id) for action in broadcast_actions(ws, broadcast_id)]}
+    actions = action_list(ws, broadcast_id)
+    chunk, next_cursor = cursor_page(request, "broadcast_actions", actions, 10, 10)
+    unread = first_unread_id(
+        actions,
+        chunk,
+        next_cursor,
+        (broadcast_actions(ws, later) for later in broadcast_ids(ws) if later > broadcast_id),
+    )
+    ws.edit_while_read("broadcast_action", chunk, unread=unread)
+    return {"actions": [action_as_served(ws, action) for action in chunk], "next": next_cursor}
 
 
 @route("GET", "broadcasts/{broadcast_id}/triggers", scope="broadcasts")

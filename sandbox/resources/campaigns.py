@@ -1,8 +1,8 @@
-"""Campaigns and campaign actions."""
+"""Campaigns and campaign actions. Both may be edited while they are read (`Workspace.editing`)."""
 
 from typing import Any, Dict, List
 
-from sandbox.api import ApiError, Request, action_as_served, cursor_page, existing_id, route
+from sandbox.api import ApiError, Request, action_as_served, cursor_page, existing_id, first_unread_id, route
 from sandbox.workspace import DAY, TOPICS, Workspace
 
 TRIGGERS = ("segment", "event", "date", "form", "relationship", "object", "webhook")
@@ -51,7 +51,8 @@ def campaign(ws: Workspace, campaign_id: int) -> Dict[str, Any]:
 
 
 def campaign_actions(ws: Workspace, campaign_id: int) -> List[Dict[str, Any]]:
-    """Campaigns have 1 to 23 actions (so up to 3 pages of 10), with integer ids (see `action_as_served`)."""
+    """Campaigns have 1 to 23 actions (so up to 3 pages of 10), with integer ids (see `action_as_served`),
+    as they were made (before any edit)."""
     count = 1 + (campaign_id * 7) % 23
     base = campaign_id * 1000
     actions = []
@@ -92,16 +93,38 @@ def require_campaign(ws: Workspace, request: Request) -> int:
     return existing_id(request, "campaign_id", campaign_ids(ws), "campaign")
 
 
+def campaign_list(ws: Workspace) -> List[Dict[str, Any]]:
+    """The campaigns as they are now (edits included)."""
+    return [ws.as_edited("campaign", campaign(ws, campaign_id), "updated") for campaign_id in campaign_ids(ws)]
+
+
+def action_list(ws: Workspace, campaign_id: int) -> List[Dict[str, Any]]:
+    """A campaign's actions as they are now (edits included)."""
+    return [ws.as_edited("action", action, "updated") for action in campaign_actions(ws, campaign_id)]
+
+
 @route("GET", "campaigns", scope="campaigns")
 def list_campaigns(ws: Workspace, request: Request):
-    return {"campaigns": [campaign(ws, campaign_id) for campaign_id in campaign_ids(ws)]}
+    served = campaign_list(ws)
+    ws.edit_while_read("campaign", served)
+    return {"campaigns": served}
 
 
-@route("GET", "campaigns/{campaign_id}/actions", scope="campaigns")
+@route("GET", "campaigns/{campaign_id}/actions", scope="campaigns", listing=("actions",))
 def list_campaign_actions(ws: Workspace, request: Request):
     if request.arg("limit") is not None:
         raise ApiError(400, "limit is not a parameter of this endpoint")
     campaign_id = require_campaign(ws, request)
-    actions = [action_as_served(action, campaign_id) for action in campaign_actions(ws, campaign_id)]
+    actions = action_list(ws, campaign_id)
     chunk, next_cursor = cursor_page(request, "actions", actions, 10, 10)
-    return {"actions": list(chunk), "next": next_cursor}
+    ws.edit_while_read(
+        "action",
+        chunk,
+        unread=first_unread_id(
+            actions,
+            chunk,
+            next_cursor,
+            (campaign_actions(ws, later) for later in campaign_ids(ws) if later > campaign_id),
+        ),
+    )
+    return {"actions": [action_as_served(ws, action) for action in chunk], "next": next_cursor}

@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, page_limit, route
+from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, listed, page_limit, route
 from sandbox.workspace import DAY, Workspace
 
 IDENTIFIERS = ("cio_id", "id", "email")
@@ -145,7 +145,7 @@ def matching_people(ws: Workspace, audience: Filter, start: int = 0) -> Iterator
 
 
 # -- endpoints -----------------------------------------------------------------------------------
-@route("POST", "customers", scope="customers")
+@route("POST", "customers", scope="customers", listing=("identifiers", "ids"))
 def search_customers(ws: Workspace, request: Request):
     body = request.json()
     if "filter" not in body:
@@ -162,8 +162,8 @@ def search_customers(ws: Workspace, request: Request):
     else:
         position = ws.knobs.people
     return {
-        "identifiers": identifiers,
-        "ids": [ident["id"] or "" for ident in identifiers],
+        "identifiers": listed(ws, identifiers),
+        "ids": listed(ws, [ident["id"] or "" for ident in identifiers]),
         "next": encode_cursor("customers", position) if position < ws.knobs.people else "",
     }
 
@@ -181,7 +181,8 @@ def finder(ws: Workspace, id_type: str) -> Callable[[str], Optional[int]]:
 
 @route("POST", "customers/attributes", scope="customers")
 def batch_attributes(ws: Workspace, request: Request):
-    """As the current reference says: `id_type` (id when omitted) names the kind of every value in `ids`."""
+    """As the current reference says: `id_type` (id when omitted) names the kind of every value in `ids`.
+    Live, each person comes unwrapped; the reference wraps each in `{"customer": ...}`."""
     find = finder(ws, request.arg("id_type", "id"))
     ids = request.json().get("ids")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
@@ -190,7 +191,8 @@ def batch_attributes(ws: Workspace, request: Request):
         raise ApiError(400, f"ids can hold at most {BATCH_CAP} entries")
     indexes = [find(person_id) for person_id in ids]
     # Unknown ids are left out without a word, as the real API does.
-    return {"customers": [{"customer": customer(ws, index)} for index in indexes if index is not None]}
+    people = [customer(ws, index) for index in indexes if index is not None]
+    return {"customers": people if ws.live.unwrapped_batch_attributes else [{"customer": one} for one in people]}
 
 
 @route("GET", "customers/{customer_id}/attributes", scope="customers")

@@ -4,7 +4,7 @@ default clock, continuing as the clock moves; metrics are recorded over the days
 import base64
 from typing import Any, Dict, Optional, Tuple
 
-from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, page_limit, route
+from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, listed, page_limit, route
 from sandbox.resources.timeline import Selection, Timeline, newest_first_page
 from sandbox.workspace import DAY, DEFAULT_NOW, TOPICS, Workspace
 
@@ -64,7 +64,12 @@ def message(ws: Workspace, index: int) -> Dict[str, Any]:
     newsletter_id = 1 + index % ws.knobs.newsletters if from_newsletter else None
     recorded = metrics(ws, index, created, channel)
     failed = "failed" in recorded
-    return {
+    live = ws.live.live_message_fields
+    if live and index % 59 == 58:  # a deleted person's delivery keeps only their cio_id
+        ids = {"email": None, "id": None, "cio_id": f"{0x4000000 + index % 50:x}"}
+    if live and "delivered" in recorded and index % 5 == 0:
+        recorded["secondary:delivered"] = recorded["delivered"] + 30
+    record = {
         "id": delivery_id(index),
         "deduplicate_id": f"{delivery_id(index)}:{max(recorded.values(), default=created)}",
         "message_template_id": index % 97,
@@ -85,6 +90,9 @@ def message(ws: Workspace, index: int) -> Dict[str, Any]:
         "type": channel,
         "forgotten": index % 53 == 52,
     }
+    if live:
+        record.update(msg_template_id=record["message_template_id"], transactional_message_id=None)
+    return record
 
 
 def requested_range(ws: Workspace, request: Request) -> Tuple[int, int]:
@@ -103,7 +111,7 @@ def requested_channel(request: Request) -> Optional[str]:
     return channel
 
 
-@route("GET", "messages", scope="messages")
+@route("GET", "messages", scope="messages", listing=("messages",))
 def list_messages(ws: Workspace, request: Request):
     limit = page_limit(request, 50, 1000)
     start, end = requested_range(ws, request)
@@ -111,6 +119,6 @@ def list_messages(ws: Workspace, request: Request):
     upper = decode_cursor("messages", request.arg("start")) or None
     page, next_upper = newest_first_page(selection(requested_channel(request)), lo, hi, upper, limit)
     return {
-        "messages": [message(ws, index) for index in page],
+        "messages": listed(ws, [message(ws, index) for index in page]),
         "next": encode_cursor("messages", next_upper) if next_upper else "",
     }

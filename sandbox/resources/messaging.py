@@ -46,24 +46,32 @@ def is_hidden_sender(index: int) -> bool:
     return index % 9 == 8
 
 
-def sender_identities(ws: Workspace, include_hidden: bool) -> List[Dict[str, Any]]:
-    """As the current reference says: the default listing omits hidden senders, and `hidden=true`
-    includes them *as well*. Records carry no hidden flag."""
+def sender_identities(ws: Workspace, hidden: bool) -> List[Dict[str, Any]]:
+    """The senders a listing holds. Live, `hidden=true` lists only the hidden senders; the reference
+    says it includes them besides the visible ones. Without it, the visible ones. No record carries
+    a hidden flag."""
     return [
         sender_identity(ws, index)
         for index in range(ws.knobs.sender_identities)
-        if include_hidden or not is_hidden_sender(index)
+        if (is_hidden_sender(index) == hidden if ws.live.senders_hidden_only else hidden or not is_hidden_sender(index))
     ]
 
 
 def snippets(ws: Workspace) -> List[Dict[str, Any]]:
+    """Snippets as they are now (edits while they are read change `value`; see `Workspace.editing`)."""
     names = ("footer", "address", "legal", "unsubscribe_line", "signature", "promo_banner", "support_hours")
     return [
-        {
-            "name": name,
-            "value": f"<p>{name.replace('_', ' ').title()} of the sandbox workspace</p>",
-            "updated_at": ws.now - int(ws.fraction("snippet", name) * 300) * DAY,
-        }
+        ws.as_edited(
+            "snippet",
+            {
+                "name": name,
+                "value": f"<p>{name.replace('_', ' ').title()} of the sandbox workspace</p>",
+                "updated_at": ws.now - int(ws.fraction("snippet", name) * 300) * DAY,
+            },
+            "updated_at",
+            label_field="value",
+            key="name",
+        )
         for name in names
     ]
 
@@ -83,19 +91,23 @@ def reporting_webhooks(ws: Workspace) -> List[Dict[str, Any]]:
     ]
 
 
-@route("GET", "sender_identities", scope="sender_identities")
+@route("GET", "sender_identities", scope="sender_identities", listing=("sender_identities",))
 def list_sender_identities(ws: Workspace, request: Request):
-    """Like the live API, `next` keeps coming after the last page: only an empty page ends the listing."""
-    items = sender_identities(ws, include_hidden=request.bool_arg("hidden"))
+    """Live, every page carries a `next`, so the last page is followed by an empty one with next ""."""
+    items = sender_identities(ws, hidden=request.bool_arg("hidden"))
     limit = page_limit(request, 50, 1000)
     start = decode_cursor("senders", request.arg("start"))
     chunk = items[start : start + limit]
-    return {"sender_identities": chunk, "next": encode_cursor("senders", start + limit)}
+    end = start + len(chunk)
+    more = end < len(items) or (ws.live.senders_hidden_only and bool(chunk))
+    return {"sender_identities": chunk, "next": encode_cursor("senders", end) if more else ""}
 
 
 @route("GET", "snippets", scope="snippets")
 def list_snippets(ws: Workspace, request: Request):
-    return {"snippets": snippets(ws)}
+    served = snippets(ws)
+    ws.edit_while_read("snippet", served, key="name")
+    return {"snippets": served}
 
 
 @route("GET", "reporting_webhooks", scope="reporting_webhooks")

@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List
 
-from sandbox.api import Request, cursor_page, existing_id, route
+from sandbox.api import Request, cursor_page, existing_id, first_unread_id, route
 from sandbox.workspace import DAY, TOPICS, Workspace
 
 CHANNELS = ("email", "email", "email", "push", "twilio", "in_app", "webhook", "slack")
@@ -29,15 +29,20 @@ def newsletter(ws: Workspace, newsletter_id: int) -> Dict[str, Any]:
 
 
 def newsletters(ws: Workspace) -> List[Dict[str, Any]]:
-    return [newsletter(ws, newsletter_id) for newsletter_id in range(1, ws.knobs.newsletters + 1)]
+    """The newsletters as they are now (edits while they are read included; see `Workspace.editing`)."""
+    return [
+        ws.as_edited("newsletter", newsletter(ws, newsletter_id), "updated")
+        for newsletter_id in range(1, ws.knobs.newsletters + 1)
+    ]
 
 
-@route("GET", "newsletters", scope="newsletters")
+@route("GET", "newsletters", scope="newsletters", listing=("newsletters",))
 def list_newsletters(ws: Workspace, request: Request):
     items = newsletters(ws)
     if request.arg("sort") == "desc":
         items.reverse()
     chunk, next_cursor = cursor_page(request, "newsletters", items, 50, 100)
+    ws.edit_while_read("newsletter", chunk, unread=first_unread_id(items, chunk, next_cursor, ()))
     return {"newsletters": list(chunk), "next": next_cursor}
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List
 
-from sandbox.api import Request, decode_cursor, encode_cursor, existing_id, page_limit, route
+from sandbox.api import Request, decode_cursor, encode_cursor, existing_id, listed, page_limit, route
 from sandbox.resources import campaigns, newsletters
 from sandbox.workspace import DAY, Workspace
 
@@ -35,7 +35,7 @@ def list_segments(ws: Workspace, request: Request):
     return {"segments": [segment(ws, segment_id) for segment_id in segment_ids(ws)]}
 
 
-@route("GET", "segments/{segment_id}/membership", scope="segments")
+@route("GET", "segments/{segment_id}/membership", scope="segments", listing=("identifiers", "ids"))
 def segment_membership(ws: Workspace, request: Request):
     segment_id = existing_id(request, "segment_id", segment_ids(ws), "segment")
     limit = page_limit(request, 1000, 30000)
@@ -46,8 +46,8 @@ def segment_membership(ws: Workspace, request: Request):
     end = start + len(chunk)
     return {
         "segment_id": segment_id,
-        "ids": [ident["id"] or "" for ident in identifiers],
-        "identifiers": identifiers,
+        "ids": listed(ws, [ident["id"] or "" for ident in identifiers]),
+        "identifiers": listed(ws, identifiers),
         "next": encode_cursor("members", end) if end < len(members) else "",
     }
 

@@ -1,8 +1,9 @@
-"""Transactional message templates and their contents (language variants)."""
+"""Transactional message templates and their contents (language variants). Both may be edited while
+they are read (`Workspace.editing`)."""
 
 from typing import Any, Dict, List
 
-from sandbox.api import Request, existing_id, route
+from sandbox.api import Request, existing_id, first_unread_id, route
 from sandbox.workspace import DAY, Workspace
 
 KINDS = ("Receipt", "Password reset", "Login link", "Invoice", "Shipping update", "Welcome")
@@ -64,12 +65,32 @@ def transactional_contents(ws: Workspace, message_id: int) -> List[Dict[str, Any
     return contents
 
 
+def transactional_list(ws: Workspace) -> List[Dict[str, Any]]:
+    """The templates as they are now (edits included)."""
+    return [
+        ws.as_edited("transactional", transactional_message(ws, message_id), "updated_at")
+        for message_id in transactional_ids(ws)
+    ]
+
+
+def content_list(ws: Workspace, message_id: int) -> List[Dict[str, Any]]:
+    """A template's contents as they are now (edits included)."""
+    return [
+        ws.as_edited("transactional_content", content, "updated") for content in transactional_contents(ws, message_id)
+    ]
+
+
 @route("GET", "transactional", scope="transactional")
 def list_transactional(ws: Workspace, request: Request):
-    return {"messages": [transactional_message(ws, message_id) for message_id in transactional_ids(ws)]}
+    served = transactional_list(ws)
+    ws.edit_while_read("transactional", served)
+    return {"messages": served}
 
 
 @route("GET", "transactional/{transactional_id}/contents", scope="transactional")
 def list_transactional_contents(ws: Workspace, request: Request):
     message_id = existing_id(request, "transactional_id", transactional_ids(ws), "transactional message")
-    return {"contents": transactional_contents(ws, message_id)}
+    served = content_list(ws, message_id)
+    later_lists = (transactional_contents(ws, later) for later in transactional_ids(ws) if later > message_id)
+    ws.edit_while_read("transactional_content", served, unread=first_unread_id(served, served, "", later_lists))
+    return {"contents": served}
