@@ -4,6 +4,7 @@ syncs with new data in between, and a sync cut after a state message then resume
 from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Dict, List, Mapping, Tuple
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -12,9 +13,11 @@ from airbyte_cdk.models import SyncMode, Type
 from sandbox.resources import messages as sandbox_messages
 from sandbox.workspace import DAY, Knobs
 from source_customerio import windows
+from source_customerio.activity_records import DOCUMENTED_TYPES
 from source_customerio.config import BOUNDS
 from testkit import expected_activities, expected_messages
 from testkit.connector import canonical, discovered_streams, read_streams, records_by_stream, sandbox_config
+from testkit.expected import EXPECTED
 
 HOUR = 3600
 LOOKBACK_SECONDS = int(BOUNDS["activities.lookback_minutes"].default * 60)  # the default config's
@@ -315,6 +318,44 @@ def test_given_new_activities_between_two_syncs_when_incremental_then_all_new_an
     assert not second.errors
     assert canonical(records_by_stream(second)["activities_all"]) == canonical(expected)
     assert len(expected) < len(records_by_stream(first)["activities_all"])
+
+
+def test_given_read_by_type_when_every_type_is_read_then_exactly_the_log_each_type_its_own_series(make_sandbox):
+    server = make_sandbox()
+    config = sandbox_config(server, activities={"read_by_type": True})
+
+    output = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental)
+
+    assert not output.errors
+    records = records_by_stream(output)["activities_all"]
+    assert canonical(records) == canonical(EXPECTED["activities_all"](server.workspace, sandbox_config(server)))
+    types_asked = {
+        parse_qs(urlsplit(entry["path"]).query).get("type", [None])[0]
+        for entry in server.stats.log
+        if entry["path"].startswith("/v1/activities")
+    }
+    assert {record["type"] for record in records} < types_asked  # `_o:12:*` only from the newest page
+    assert len(types_asked) > len(DOCUMENTED_TYPES)
+    series = {entry["partition"]["type"] for entry in state_of(output.state_messages[-1])["states"]}
+    assert series == {record["type"] for record in records}
+
+
+def test_given_a_whole_log_cursor_when_read_by_type_then_each_type_starts_from_it(make_sandbox):
+    server = make_sandbox(Knobs(activities=20000))  # about ten pages of each type
+    config = sandbox_config(server)
+    first = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental)
+
+    by_type = read_streams(
+        sandbox_config(server, activities={"read_by_type": True}),
+        ["activities_all"],
+        sync_mode=SyncMode.incremental,
+        state=[first.state_messages[-1].state],
+    )
+
+    assert not by_type.errors
+    assert (
+        len(records_by_stream(by_type).get("activities_all", [])) < len(records_by_stream(first)["activities_all"]) / 5
+    )
 
 
 def test_given_activities_sync_killed_after_first_type_when_resumed_then_nothing_lost(sandbox):

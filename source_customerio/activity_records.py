@@ -10,7 +10,7 @@ When two paths flatten to the same column, the first one in the payload wins.
 """
 
 import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 SINGLE_TABLE_STREAM = "activities_all"
 PARSED_STREAM_PREFIX = "activity_"
@@ -122,3 +122,71 @@ def stop_bound(saved: Optional[int], start_date: Optional[int], margin_seconds: 
     margin (activities recorded late), and never below `start_date`."""
     bounds = [value for value in (None if saved is None else saved - margin_seconds, start_date) if value is not None]
     return max(bounds) if bounds else None
+
+
+def expand(prefix: str, suffixes: str) -> Tuple[str, ...]:
+    return tuple(f"{prefix}_{suffix}" for suffix in suffixes.split())
+
+
+# Every activity type Customer.io's reference lists (its `type` enum and the newer WhatsApp types),
+# besides the object (`_o:<id>:`) and relationship (`_r:<id>:`) types of each object type.
+DOCUMENTED_TYPES: Tuple[str, ...] = (
+    "add_relationship",
+    "anon_merge",
+    *expand("attempted", "action email in_app push slack twilio webhook whatsapp"),
+    "attribute_change",
+    *expand("bounced", "action email push twilio whatsapp"),
+    *expand("clicked", "action content email in_app push twilio webhook"),
+    *expand("converted", "action content email in_app slack twilio webhook whatsapp"),
+    *expand("deferred", "action email in_app push slack twilio webhook whatsapp"),
+    "delete_relationship",
+    *expand("delivered", "action email push twilio whatsapp"),
+    "device_change",
+    *expand("drafted", "action email in_app push slack twilio webhook"),
+    *expand("dropped", "action email push twilio webhook whatsapp whatasapp"),
+    "event",
+    *expand(
+        "failed",
+        "action attribute_change batch_update email event in_app object_journeys push query_collection slack "
+        "twilio webhook whatsapp",
+    ),
+    *expand("opened", "action email in_app push"),
+    "page",
+    "profile_create",
+    "profile_delete",
+    "profile_merge",
+    "relationship_attribute_change",
+    "relationship_failed_attribute_change",
+    "screen",
+    *expand("sent", "action email in_app push slack twilio webhook whatsapp"),
+    "skipped_update",
+    "spammed_email",
+    "suppressed_twilio",
+    "suppressed_whatsapp",
+    "topic_unsubscribed_email",
+    *expand("undeliverable", "action email in_app push slack twilio webhook whatsapp"),
+    *expand("unsubscribed", "action email"),
+    "viewed_content",
+    "webhook_event",
+)
+OBJECT_TYPE_SUFFIXES = (
+    "add_relationship",
+    "attribute_change",
+    "create",
+    "delete",
+    "delete_relationship",
+    "failed_attribute_change",
+)
+RELATIONSHIP_TYPE_SUFFIXES = ("attribute_change", "failed_attribute_change")
+
+
+def types_to_read(object_type_ids: Iterable[str], seen: Iterable[Optional[str]]) -> Tuple[str, ...]:
+    """Every type to read one by one: the documented ones, the object and relationship types of each
+    object type, and any other type `seen` (on the newest page of the whole log), each once."""
+    object_types = [
+        f"{kind}:{type_id}:{suffix}"
+        for type_id in object_type_ids
+        for kind, suffixes in (("_o", OBJECT_TYPE_SUFFIXES), ("_r", RELATIONSHIP_TYPE_SUFFIXES))
+        for suffix in suffixes
+    ]
+    return tuple(dict.fromkeys([*DOCUMENTED_TYPES, *object_types, *(kind for kind in seen if kind)]))

@@ -84,6 +84,7 @@ class ConnectorConfig:
     activity_types: Tuple[str, ...]
     activity_mode: str
     include_deleted_activities: bool
+    activities_read_by_type: bool
     activities_lookback_minutes: int
     edits_lookback_minutes: int
     metrics_period: str
@@ -235,6 +236,7 @@ def parse_config(config: Mapping[str, Any]) -> ConnectorConfig:
         activity_types=activity_types,
         activity_mode=activity_mode,
         include_deleted_activities=bool(activities.get("include_deleted", False)),
+        activities_read_by_type=bool(activities.get("read_by_type", False)),
         activities_lookback_minutes=int(_bounded(activities, "activities.lookback_minutes")),
         edits_lookback_minutes=int(_bounded(config, "edits_lookback_minutes")),
         metrics_period=_choice(metrics, "metrics.period"),

@@ -1,8 +1,10 @@
-"""Activities' pure pieces: stream names, flattened data, learned columns, when paging stops."""
+"""Activities' pure pieces: stream names, flattened data, learned columns, when paging stops, the types
+read one by one."""
 
 import pytest
 
 from source_customerio.activity_records import (
+    DOCUMENTED_TYPES,
     colliding_types,
     flatten,
     learned_columns,
@@ -10,6 +12,7 @@ from source_customerio.activity_records import (
     parsed_record,
     stop_bound,
     stream_name,
+    types_to_read,
 )
 
 
@@ -118,3 +121,12 @@ def test_given_page_when_checked_then_stop_only_if_every_record_is_older(stamps,
 )
 def test_given_cursor_and_start_date_when_bounded_then_later_of_both(saved, start_date, expected):
     assert stop_bound(saved, start_date, 3600) == expected
+
+
+def test_types_to_read_are_the_documented_ones_each_object_types_and_those_seen_each_once():
+    types = types_to_read(["1", "7"], ["event", "brand_new_type", None, "brand_new_type", "_o:12:create"])
+
+    assert types[: len(DOCUMENTED_TYPES)] == DOCUMENTED_TYPES
+    assert {"_o:1:create", "_o:7:delete_relationship", "_r:7:failed_attribute_change"} <= set(types)
+    assert types[-2:] == ("brand_new_type", "_o:12:create")
+    assert len(types) == len(set(types)) == len(DOCUMENTED_TYPES) + 2 * 8 + 2

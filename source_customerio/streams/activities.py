@@ -11,10 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_customerio import activity_records
 from source_customerio.config import ConfigError
 from source_customerio.responses import json_body
+from source_customerio.streams.audience import ObjectTypes
 from source_customerio.streams.base import CursorPaginatedStream, StreamContext
 from source_customerio.sync_state import SeriesName
 
@@ -51,12 +53,22 @@ class ActivitiesStream(CursorPaginatedStream):
     def deleted_readings(self) -> Tuple[bool, ...]:
         return (False, True) if self.context.config.include_deleted_activities else (False,)
 
+    def types_to_read(self) -> Tuple[Optional[str], ...]:
+        """The types read as series of their own (None: every type in one series)."""
+        return self.activity_types
+
     def partitions(self) -> Iterable[Mapping[str, Any]]:
         return [
             {"type": activity_type, "deleted": deleted}
-            for activity_type in self.activity_types
+            for activity_type in self.types_to_read()
             for deleted in self.deleted_readings
         ]
+
+    def saved_cursor_of(self, activity_type: SeriesName) -> Optional[int]:
+        """A type's saved cursor; a type read on its own for the first time goes back to the cursor of
+        every type read as one series, when the last sync read them so."""
+        saved = self.saved_cursor(activity_type)
+        return self.saved_cursor(None) if saved is None and activity_type is not None else saved
 
     def series_of(self, stream_slice: Mapping[str, Any]) -> SeriesName:
         return stream_slice.get("type")
@@ -75,7 +87,7 @@ class ActivitiesStream(CursorPaginatedStream):
         # Each series is read once per sync, on one thread: its order is learned from its own pages.
         order = self._page_orders.setdefault((activity_type, deleted), activity_records.PageOrder())
         order.observe(records, self.cursor_field)
-        saved = self.saved_cursor(activity_type)
+        saved = self.saved_cursor_of(activity_type)
         config = self.context.config
         bound = activity_records.stop_bound(saved, config.start_date, config.activities_lookback_minutes * 60)
         if order.newest_first and activity_records.page_is_older(records, bound, self.cursor_field):
@@ -107,7 +119,36 @@ class ActivitiesStream(CursorPaginatedStream):
 
 
 class ActivitiesAll(ActivitiesStream):
-    """SINGLE_TABLE: every selected type (or every type) in one stream, `data` as a JSON object."""
+    """SINGLE_TABLE: every selected type (or every type) in one stream, `data` as a JSON object.
+
+    Every type is one series of pages, one after another, unless `activities.read_by_type`: then each
+    type Customer.io documents, each object type's object and relationship types, and any other type
+    on the newest page of the log, is a series of its own, read at once with the others.
+    """
+
+    def types_to_read(self) -> Tuple[Optional[str], ...]:
+        if self.activity_types != (None,) or not self.context.config.activities_read_by_type:
+            return self.activity_types
+        newest_page = NewestPage(self.context, (None,)).records_outside_a_sync({"type": None, "deleted": False})
+        seen = [record.get("type") for record in newest_page]
+        return activity_records.types_to_read(self.object_type_ids(), seen)
+
+    def object_type_ids(self) -> List[str]:
+        try:
+            return [str(kind["id"]) for kind in self.context.parents.records(ObjectTypes, self.context)]
+        except AirbyteTracedException as error:  # a key without the objects scope reads the other types
+            self.logger.warning(
+                f"Stream `{self.name}`: the object types could not be read ({error.message}); object and "
+                "relationship activities are read only where their type is on the newest page of the log."
+            )
+            return []
+
+
+class NewestPage(ActivitiesAll):
+    """The newest page of the whole log, to find types the reference does not list."""
+
+    def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
+        return None
 
 
 class ParsedActivities(ActivitiesStream):
