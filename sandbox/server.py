@@ -135,10 +135,23 @@ class Stats:
         with self._lock:
             self.empty_pages += 1
 
+    def longest_chain(self) -> int:
+        """The most pages one listing was read in: its first page and the answered requests that carried a
+        `start` (the requests of a listing differ only in `start`). Call with the lock held."""
+        followed: Counter = Counter()
+        for entry in self.log:
+            parts = urlsplit(entry["path"])
+            if entry["status"] == 200 and parts.path.startswith("/v1/"):
+                query = parse_qs(parts.query)
+                listing = (entry["method"], parts.path, sorted((k, v) for k, v in query.items() if k != "start"))
+                followed[repr(listing)] += "start" in query
+        return 1 + max(followed.values(), default=-1)
+
     def snapshot(self) -> Dict[str, Any]:
         with self._lock:
             answered = [entry["at"] for entry in self.log if entry["path"].startswith("/v1/")]
             return {
+                "longest_chain": self.longest_chain(),
                 "requests": self.requests,
                 "by_status": {str(k): v for k, v in self.by_status.items()},
                 "by_route": dict(self.by_route),

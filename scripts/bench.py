@@ -6,7 +6,11 @@
     ... --baseline <git revision>                     also run the whole, rate-floor and CPU syncs with
                                                       the package as committed then: before/after in one run
 
-Scenarios (issues 6 and 11):
+Scenarios (issues 6, 11 and 20):
+- long chain (issue 20): the core streams, then every stream, beside a 300-page activity log, at
+  150 ms and 400 ms latency: wall time against the later of two floors, the budget floor (requests
+  / 10 req/s) and the chain floor (the longest listing's pages one after another, each taking the
+  latency), and which of them binds.
 - whole sync (issue 11): every core stream, then every stream, in one read, as a scheduled sync
   runs them; with --baseline, the same read by that revision.
 - rate floor: 10 req/s and 150 ms latency. Per stream: requests, records, wall seconds, rate-floor
@@ -146,6 +150,35 @@ def whole_syncs(core_scales: Sequence[int], every_stream_scale: int) -> Tuple[Sc
     return (*core, every)
 
 
+# Issue 20: a 300-page activity log beside the core streams (or every stream); the sync's floor is the
+# later of the budget floor and the chain floor, and a whole sync must reach this share of it.
+LONG_CHAIN_ACTIVITIES = 30_000
+LONG_CHAIN_MIN_FLOOR_SHARE = 0.9
+LONG_CHAIN_TITLE = "Long chain: {}, {:,} activities, scale {}, 10 req/s, {} ms latency"
+
+
+def long_chains(core_scale: int, every_stream_scale: int) -> Tuple[Scenario, ...]:
+    return tuple(
+        Scenario(
+            LONG_CHAIN_TITLE.format(name, LONG_CHAIN_ACTIVITIES, factor, latency),
+            {**scale(factor), "activities": LONG_CHAIN_ACTIVITIES},
+            streams,
+            latency_ms=latency,
+            config=config,
+        )
+        for latency in (150, 400)
+        for name, factor, streams, config in (
+            ("the 8 core streams", core_scale, CORE_STREAMS, SYNC_CONFIG),
+            (
+                "every stream, activities in PARSED_DATA (6 types)",
+                every_stream_scale,
+                ALL_STREAMS,
+                PARSED_ACTIVITIES_CONFIG,
+            ),
+        )
+    )
+
+
 # Issue 11's targets: the share of the rate floor a whole sync reaches.
 CORE_SYNC_MIN_EFFICIENCY = 0.92
 EVERY_STREAM_SYNC_MIN_EFFICIENCY = 0.9
@@ -187,6 +220,7 @@ MODES: Dict[str, Dict[str, Any]] = {
             "CPU: no rate limit, no latency", {"messages": 50_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG
         ),
         "whole_sync": whole_syncs((4,), 1),
+        "long_chain": long_chains(4, 1),
         "memory": (
             Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
             Scenario(
@@ -230,6 +264,7 @@ MODES: Dict[str, Dict[str, Any]] = {
             config=SYNC_CONFIG,
         ),
         "whole_sync": whole_syncs((4, 20), 2),
+        "long_chain": long_chains(8, 2),
         "memory": (
             Scenario("Memory: 10k messages", {"messages": 10_000}, ("messages",), rate_limit=None, config=SYNC_CONFIG),
             Scenario(
@@ -252,6 +287,8 @@ class Measurement:
     peak_rss_mb: float
     max_in_flight: int
     api_seconds: float  # from the first API answer to the last
+    longest_chain: int = 0  # the most pages one listing was read in
+    latency_ms: float = 0
     baseline: bool = False  # measured with the --baseline revision's package: shown, not checked
 
     @property
@@ -263,6 +300,21 @@ class Measurement:
         """The requests against what the connector's budget allows between its first and last answer."""
         allowed = API_RATE_LIMIT / (1 + RATE_WINDOW_MARGIN) * self.api_seconds + 1
         return min(self.requests / allowed, 1.0) if self.api_seconds else 0.0
+
+    @property
+    def budget_floor(self) -> float:
+        """Seconds the answered requests take at 10 req/s."""
+        return (self.requests - self.throttled) / API_RATE_LIMIT
+
+    @property
+    def chain_floor(self) -> float:
+        """Seconds the longest listing takes, one page after another, each page the latency."""
+        return self.longest_chain * self.latency_ms / 1000
+
+    @property
+    def floor_share(self) -> float:
+        """The later floor against the wall time: 1.0 is a sync that takes no longer than its floor."""
+        return max(self.budget_floor, self.chain_floor) / self.wall_seconds
 
     @property
     def throttled_share(self) -> float:
@@ -464,6 +516,8 @@ class Bench:
             peak_rss_mb=run.peak_rss_mb,
             max_in_flight=stats["max_in_flight"],
             api_seconds=(stats["api_span"][1] - stats["api_span"][0]) if stats["api_span"] else 0.0,
+            longest_chain=stats.get("longest_chain", 0),
+            latency_ms=sandbox.scenario.latency_ms,
             baseline=baseline,
         )
         print(
@@ -610,6 +664,42 @@ def whole_sync(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
     return "\n\n".join(texts), targets
 
 
+LONG_CHAIN_HEADER = (
+    "| run | requests | longest chain (pages) | budget floor s | chain floor s | bound by | wall s | floor / wall "
+    "| 429s |\n|---|---:|---:|---:|---:|---|---:|---:|---:|"
+)
+
+
+def long_chain(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
+    """Whole syncs beside a long activity log: wall time against the later floor; with --baseline, the
+    same read by the baseline revision."""
+    texts, targets = [], []
+    for scenario in scenarios:
+        print(scenario.title, flush=True)
+        name = "every stream" if scenario.streams == ALL_STREAMS else f"{len(scenario.streams)} core streams"
+        with SandboxProcess(scenario) as sandbox:
+            runs = [
+                bench.sync(sandbox, name, "whole sync", baseline=baseline, streams=scenario.streams)
+                for baseline in ((False, True) if bench.baseline else (False,))
+            ]
+        rows = [
+            f"| {m.label} | {m.requests} | {m.longest_chain} | {m.budget_floor:.1f} | {m.chain_floor:.1f} | "
+            f"{'chain' if m.chain_floor > m.budget_floor else 'budget'} | {m.wall_seconds:.1f} | {m.floor_share:.2f} "
+            f"| {m.throttled_share:.1%} |"
+            for m in runs
+        ]
+        texts.append(f"## {scenario.title}\n\n{knobs_line(scenario)}\n\n{LONG_CHAIN_HEADER}\n" + "\n".join(rows))
+        targets += [
+            f"- {m.stream} beside {LONG_CHAIN_ACTIVITIES:,} activities at {scenario.latency_ms:g} ms: "
+            f"{m.floor_share:.2f} of the later floor ({'chain' if m.chain_floor > m.budget_floor else 'budget'}) with "
+            f"{m.throttled_share:.1%} 429s (target ≥ {LONG_CHAIN_MIN_FLOOR_SHARE} with ≤ {MAX_THROTTLED_SHARE:.0%}): "
+            f"{verdict(m.floor_share >= LONG_CHAIN_MIN_FLOOR_SHARE and m.throttled_share <= MAX_THROTTLED_SHARE)}"
+            for m in runs
+            if not m.baseline
+        ]
+    return "\n\n".join(texts), targets
+
+
 def speed_up(bench: Bench, scenario: Scenario) -> Report:
     runs, targets = [], []
     with SandboxProcess(scenario) as sandbox:
@@ -722,7 +812,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller workspaces, about 5 minutes")
     parser.add_argument(
         "--only",
-        choices=("customers_search", "whole_sync", "rate_floor", "speed_up", "cpu", "memory"),
+        choices=("customers_search", "whole_sync", "long_chain", "rate_floor", "speed_up", "cpu", "memory"),
         action="append",
         help="run only these scenarios (repeatable)",
     )
@@ -751,7 +841,7 @@ def main() -> None:
             "(projected to 10 req/s)",
             knobs={**searched.knobs, "people": options.search_people},
         )
-    chosen = options.only or ["customers_search", "whole_sync", "rate_floor", "speed_up", "cpu", "memory"]
+    chosen = options.only or ["customers_search", "whole_sync", "long_chain", "rate_floor", "speed_up", "cpu", "memory"]
     started = datetime.datetime.now(datetime.timezone.utc)
     sections: List[str] = []
     targets: List[str] = []
@@ -762,6 +852,7 @@ def main() -> None:
         for name, run_scenario in (
             ("customers_search", customers_search),
             ("whole_sync", whole_sync),
+            ("long_chain", long_chain),
             ("rate_floor", rate_floor),
             ("speed_up", speed_up),
             ("cpu", cpu),
@@ -790,7 +881,7 @@ def main() -> None:
             "Efficiency = requests / 10 req/s / wall seconds of the connector process; records / CPU-s = records / "
             "(user + system CPU seconds of the connector process); peak RSS = the kernel's maxrss of that process.",
             facts,
-            "## Targets (issues 6 and 11)\n\n" + "\n".join(targets),
+            "## Targets (issues 6, 11 and 20)\n\n" + "\n".join(targets),
             NOTES,
             *sections,
         ]
