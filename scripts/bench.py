@@ -158,6 +158,8 @@ LONG_CHAIN_TITLE = "Long chain: {}, {:,} activities, scale {}, 10 req/s, {} ms l
 
 
 def long_chains(core_scale: int, every_stream_scale: int) -> Tuple[Scenario, ...]:
+    """Default activity options, as a new user reads: the whole log is one chain of pages."""
+    config = {"start_date": SYNC_CONFIG["start_date"]}
     return tuple(
         Scenario(
             LONG_CHAIN_TITLE.format(name, LONG_CHAIN_ACTIVITIES, factor, latency),
@@ -167,14 +169,9 @@ def long_chains(core_scale: int, every_stream_scale: int) -> Tuple[Scenario, ...
             config=config,
         )
         for latency in (150, 400)
-        for name, factor, streams, config in (
-            ("the 8 core streams", core_scale, CORE_STREAMS, SYNC_CONFIG),
-            (
-                "every stream, activities in PARSED_DATA (6 types)",
-                every_stream_scale,
-                ALL_STREAMS,
-                PARSED_ACTIVITIES_CONFIG,
-            ),
+        for name, factor, streams in (
+            ("the 8 core streams", core_scale, CORE_STREAMS),
+            ("every stream", every_stream_scale, ALL_STREAMS),
         )
     )
 
@@ -310,6 +307,10 @@ class Measurement:
     def chain_floor(self) -> float:
         """Seconds the longest listing takes, one page after another, each page the latency."""
         return self.longest_chain * self.latency_ms / 1000
+
+    @property
+    def bound_by(self) -> str:
+        return "chain" if self.chain_floor > self.budget_floor else "budget"
 
     @property
     def floor_share(self) -> float:
@@ -640,6 +641,16 @@ def rate_floor(bench: Bench, scenario: Scenario) -> Report:
     return section(scenario, runs), targets
 
 
+def whole_sync_runs(bench: Bench, scenario: Scenario) -> List[Measurement]:
+    """A read of every stream of `scenario`, and with --baseline the same read by the baseline revision."""
+    name = "every stream" if scenario.streams == ALL_STREAMS else f"{len(scenario.streams)} core streams"
+    with SandboxProcess(scenario) as sandbox:
+        return [
+            bench.sync(sandbox, name, "whole sync", baseline=baseline, streams=scenario.streams)
+            for baseline in ((False, True) if bench.baseline else (False,))
+        ]
+
+
 def whole_sync(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
     """Every stream of a scenario in one read, as a scheduled sync runs them; with --baseline, the same
     read by the baseline revision."""
@@ -648,11 +659,7 @@ def whole_sync(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
         print(scenario.title, flush=True)
         every_stream = scenario.streams == ALL_STREAMS
         minimum = EVERY_STREAM_SYNC_MIN_EFFICIENCY if every_stream else CORE_SYNC_MIN_EFFICIENCY
-        name = "every stream" if every_stream else f"{len(scenario.streams)} core streams"
-        runs = []
-        with SandboxProcess(scenario) as sandbox:
-            for baseline in (False, True) if bench.baseline else (False,):
-                runs.append(bench.sync(sandbox, name, "whole sync", baseline=baseline, streams=scenario.streams))
+        runs = whole_sync_runs(bench, scenario)
         texts.append(section(scenario, runs))
         targets += [
             f"- {m.stream} in one sync: efficiency {m.efficiency:.2f} with {m.throttled_share:.1%} 429s (target ≥ "
@@ -676,22 +683,16 @@ def long_chain(bench: Bench, scenarios: Sequence[Scenario]) -> Report:
     texts, targets = [], []
     for scenario in scenarios:
         print(scenario.title, flush=True)
-        name = "every stream" if scenario.streams == ALL_STREAMS else f"{len(scenario.streams)} core streams"
-        with SandboxProcess(scenario) as sandbox:
-            runs = [
-                bench.sync(sandbox, name, "whole sync", baseline=baseline, streams=scenario.streams)
-                for baseline in ((False, True) if bench.baseline else (False,))
-            ]
+        runs = whole_sync_runs(bench, scenario)
         rows = [
             f"| {m.label} | {m.requests} | {m.longest_chain} | {m.budget_floor:.1f} | {m.chain_floor:.1f} | "
-            f"{'chain' if m.chain_floor > m.budget_floor else 'budget'} | {m.wall_seconds:.1f} | {m.floor_share:.2f} "
-            f"| {m.throttled_share:.1%} |"
+            f"{m.bound_by} | {m.wall_seconds:.1f} | {m.floor_share:.2f} | {m.throttled_share:.1%} |"
             for m in runs
         ]
         texts.append(f"## {scenario.title}\n\n{knobs_line(scenario)}\n\n{LONG_CHAIN_HEADER}\n" + "\n".join(rows))
         targets += [
             f"- {m.stream} beside {LONG_CHAIN_ACTIVITIES:,} activities at {scenario.latency_ms:g} ms: "
-            f"{m.floor_share:.2f} of the later floor ({'chain' if m.chain_floor > m.budget_floor else 'budget'}) with "
+            f"{m.floor_share:.2f} of the later floor ({m.bound_by}) with "
             f"{m.throttled_share:.1%} 429s (target ≥ {LONG_CHAIN_MIN_FLOOR_SHARE} with ≤ {MAX_THROTTLED_SHARE:.0%}): "
             f"{verdict(m.floor_share >= LONG_CHAIN_MIN_FLOOR_SHARE and m.throttled_share <= MAX_THROTTLED_SHARE)}"
             for m in runs

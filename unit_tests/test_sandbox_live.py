@@ -212,3 +212,13 @@ def test_edits_during_a_read_edit_a_read_record_then_a_later_one_newer(serve):
     assert all(at > ws.now - DAY for at in edits.values())
     again = {int(action["id"]): action for action in get(server, "campaigns/1/actions")["actions"]}
     assert again[read_id]["updated"] == edits[("action", read_id)] and again[read_id]["name"].endswith("(edited)")
+
+
+def test_stats_count_the_pages_of_the_longest_listing(serve):
+    server = serve(LIVE, Knobs(newsletters=7))
+
+    every_page(server, "newsletters", params={"limit": 2})  # 4 pages
+    every_page(server, "newsletters", params={"limit": 7})  # another listing: 1 page
+    get(server, "campaigns")
+
+    assert server.stats.snapshot()["longest_chain"] == 4
