@@ -104,13 +104,17 @@ class Stats:
             self.empty_pages = 0
             self.log: List[Dict[str, Any]] = []
 
-    def begin(self) -> None:
+    def begin(self) -> float:
+        """Count a request in; the moment it began, for `end`."""
         with self._lock:
             self.requests += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        return time.monotonic()
 
-    def end(self, region: str, method: str, path: str, route_name: str, status: int, auth: Optional[str]) -> None:
+    def end(
+        self, region: str, method: str, path: str, route_name: str, status: int, auth: Optional[str], began: float
+    ) -> None:
         with self._lock:
             self.in_flight -= 1
             self.by_status[status] += 1
@@ -124,6 +128,7 @@ class Stats:
                         "status": status,
                         "authorization": auth,
                         "at": time.time(),
+                        "seconds": time.monotonic() - began,  # latency and the sandbox's own work
                     }
                 )
 
@@ -135,17 +140,21 @@ class Stats:
         with self._lock:
             self.empty_pages += 1
 
-    def longest_chain(self) -> int:
-        """The most pages one listing was read in: its first page and the answered requests that carried a
-        `start` (the requests of a listing differ only in `start`). Call with the lock held."""
-        followed: Counter = Counter()
+    def longest_chain(self) -> Dict[str, float]:
+        """The listing read in the most pages: how many (its first page and the answered requests that
+        carried a `start`; a listing's requests differ only in `start`), and the seconds its pages took
+        here, one after another (latency and the sandbox's own work). Call with the lock held."""
+        pages: Counter = Counter()
+        seconds: Counter = Counter()
         for entry in self.log:
             parts = urlsplit(entry["path"])
             if entry["status"] == 200 and parts.path.startswith("/v1/"):
                 query = parse_qs(parts.query)
-                listing = (entry["method"], parts.path, sorted((k, v) for k, v in query.items() if k != "start"))
-                followed[repr(listing)] += "start" in query
-        return 1 + max(followed.values(), default=-1)
+                listing = repr((entry["method"], parts.path, sorted((k, v) for k, v in query.items() if k != "start")))
+                pages[listing] += 1 if "start" in query or listing not in pages else 0
+                seconds[listing] += entry["seconds"]
+        longest = max(pages, key=pages.__getitem__, default=None)
+        return {"pages": pages[longest], "seconds": seconds[longest]} if longest else {"pages": 0, "seconds": 0.0}
 
     def snapshot(self) -> Dict[str, Any]:
         with self._lock:
@@ -437,7 +446,7 @@ def _make_handler(sandbox: Sandbox, region: str) -> type:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            sandbox.stats.begin()
+            began = sandbox.stats.begin()
             path = urlsplit(self.path).path
             found, _ = match(self.command, path)
             route_name = found.template if found else path
@@ -453,7 +462,9 @@ def _make_handler(sandbox: Sandbox, region: str) -> type:
             except Exception as error:  # a sandbox bug must look like a 500, not a hang
                 response = Response(500, {"meta": {"error": f"sandbox error: {error!r}"}})
             status = HANGUP_STATUS if hangup else response.status
-            sandbox.stats.end(region, self.command, self.path, route_name, status, self.headers.get("Authorization"))
+            sandbox.stats.end(
+                region, self.command, self.path, route_name, status, self.headers.get("Authorization"), began
+            )
             if hangup:
                 self._hang_up(hangup.after_seconds)
             else:
