@@ -335,5 +335,8 @@ def build_api_budget(requests_per_second: float) -> HttpAPIBudget:
     else:
         rate = Rate(limit=1, interval=timedelta(seconds=(1 + RATE_WINDOW_MARGIN) / requests_per_second))
     return ChainFirstBudget(
-        policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=[])], status_codes_for_ratelimit_hit=[429]
+        calls=rate.limit,
+        seconds=rate.interval.total_seconds(),
+        policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=[])],
+        status_codes_for_ratelimit_hit=[429],
     )

@@ -15,9 +15,14 @@ from source_customerio.errors import build_api_budget
 REQUEST = requests.Request("GET", "https://api.customer.io/v1/activities").prepare()
 
 
+def calls_per(calls: int, seconds: float) -> ChainFirstBudget:
+    rate = Rate(limit=calls, interval=timedelta(seconds=seconds))
+    policies = [MovingWindowCallRatePolicy(rates=[rate], matchers=[])]
+    return ChainFirstBudget(calls=calls, seconds=seconds, policies=policies)
+
+
 def one_call_per(seconds: float) -> ChainFirstBudget:
-    rate = Rate(limit=1, interval=timedelta(seconds=seconds))
-    return ChainFirstBudget(policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=[])])
+    return calls_per(1, seconds)
 
 
 def ask(budget: ChainFirstBudget, pages_read: int, name: str, served: List[str]) -> threading.Thread:
@@ -57,6 +62,29 @@ def test_given_chains_waiting_when_a_longer_one_comes_later_then_the_longer_goes
         thread.join(timeout=5)
 
     assert served[0] == "page 10" and len(served) == 4
+
+
+def waited_for_a_first_page(budget: ChainFirstBudget) -> float:
+    started = time.monotonic()
+    next_request_follows(0)
+    budget.acquire_call(REQUEST)
+    return time.monotonic() - started
+
+
+def test_given_a_long_chain_going_then_a_first_page_leaves_a_call_free_for_its_next_page():
+    budget = calls_per(2, 0.4)
+    ask(budget, 40, "page 41 of a chain", []).join()  # on its own thread: one call of two used, it goes on
+
+    # One call is free, but kept for the chain's next page: the first page waits for the window.
+    assert waited_for_a_first_page(budget) >= 0.3
+
+
+def test_given_no_chain_going_then_a_first_page_takes_a_free_call_at_once():
+    budget = calls_per(2, 0.4)
+    next_request_follows(0)
+    budget.acquire_call(REQUEST)
+
+    assert waited_for_a_first_page(budget) < 0.1
 
 
 def test_an_announced_chain_length_holds_for_the_next_request_only():
