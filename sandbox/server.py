@@ -5,7 +5,8 @@ each switch brings back the reference's answer). Two listeners form a region pai
 own region answers, the other one answers 401 as for a bad key (live), or redirects (3xx) as the
 reference says. Knobs: rate limit (429 beyond it, Retry-After optional), latency, injected faults,
 chaos, and the workspace's clock and sizes. `/_sandbox/*` endpoints (no auth, never disturbed by
-chaos) expose stats and controls to processes that cannot reach the Python object.
+chaos) expose stats and controls to processes that cannot reach the Python object, such as
+`change_people` (body {"share": 0.01}: a churn of the workspace's people, see `Workspace.churn`).
 
 Chaos: a share `chaos` of the authorised /v1 requests under `chaos_path` get one of CHAOS_KINDS.
 Each draw hashes (seed, method, path with query, body, how often that exact request was seen), so
@@ -408,6 +409,8 @@ class Sandbox:
         if path == "/_sandbox/advance":
             self.workspace.advance(int(query.get("seconds", ["0"])[0]))
             return Response(200, {"now": self.workspace.now})
+        if path == "/_sandbox/change_people":
+            return Response(200, self.workspace.churn(float(json.loads(body or b"{}").get("share", 0))))
         if path == "/_sandbox/hold_budget":
             self.hold_budget(float(query.get("seconds", ["0"])[0]))
             return Response(200, {"held_seconds": float(query.get("seconds", ["0"])[0])})

@@ -2,17 +2,18 @@
 
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
-from sandbox.resources.activities import activity, listed_now, selection, visible_range
+from sandbox.resources.activities import EVERYONE, LIVE, listing
 from sandbox.workspace import Workspace
 from testkit.expected_messages import config_start_date
 
 
 def expected_activities(ws: Workspace, config: Mapping[str, Any], activity_type: Optional[str]) -> List[Dict[str, Any]]:
-    """What the API keeps of one type (None: all types) at or after start_date."""
+    """What the API keeps of one type (None: all types) at or after start_date, oldest first: generated
+    activities and logged people changes; deleted people's only with include_deleted."""
     options = config.get("activities") or {}
-    lo, hi = visible_range(ws, config_start_date(config))
-    chosen = selection(activity_type, bool(options.get("include_deleted")))
-    return [activity(ws, index) for index in chosen.indexes(lo, hi) if listed_now(ws, index)]
+    scope = EVERYONE if options.get("include_deleted") else LIVE
+    since = config_start_date(config)
+    return [record for _, record in listing(ws, activity_type, scope, newest_first=False, since=since)]
 
 
 def flattened(record: Mapping[str, Any]) -> Dict[str, Any]:

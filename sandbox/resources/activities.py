@@ -5,12 +5,24 @@ every seventh round of the cycle belongs to deleted people (listed only with del
 Live (`Live.backdated_activities`), about 1 in 11 activities is processed some time after its
 `timestamp` (backdated events, anonymous activity merged later): until then it is not listed,
 though the list stays ordered by timestamp. Live (`Live.opened_as_epoch`), `data.opened` is the open
-time with client details; the reference says a boolean."""
+time with client details; the reference says a boolean.
 
-from typing import Any, Dict, List, Optional, Tuple
+People changes (Workspace.create_person and the rest) are logged when they are made, never
+backdated, and listed among the generated activities by order key (sandbox/change_log.py), so a
+page is a merge of lazy sources, each read only as far as the page needs. A person the workspace
+deleted takes their activities along, logged and generated (activity i is person i*31 % people's):
+they leave the default listing and are listed with deleted=true."""
+
+import heapq
+from bisect import bisect_left, bisect_right
+from itertools import islice
+from math import gcd
+from operator import attrgetter, itemgetter
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from sandbox.api import Request, decode_cursor, encode_cursor, page_limit, route
-from sandbox.resources.timeline import Selection, Timeline, newest_first_page, oldest_first_page
+from sandbox.change_log import generated_index, generated_key, key_timestamp
+from sandbox.resources.timeline import Selection, Timeline
 from sandbox.workspace import DAY, DEFAULT_NOW, TOPICS, Workspace
 
 RETENTION = 30 * DAY
@@ -40,6 +52,10 @@ TYPE_CYCLE = (
 DELETED_ROUND = 7  # rounds of the cycle; the last round of every DELETED_ROUND is deleted people's
 PERIOD = len(TYPE_CYCLE) * DELETED_ROUND
 ATTRIBUTES = ("plan", "first_name", "email")
+PERSON_STRIDE = 31  # generated activity i is person i * PERSON_STRIDE % people's
+# Whose activities a listing holds: people not deleted (the default), everyone, or deleted people only.
+LIVE, EVERYONE, DELETED = "live", "everyone", "deleted"
+Listed = Tuple[int, Dict[str, Any]]  # (order key, activity)
 
 
 def timeline(ws: Workspace) -> Timeline:
@@ -50,21 +66,47 @@ def of_deleted_person(index: int) -> bool:
     return (index // len(TYPE_CYCLE)) % DELETED_ROUND == DELETED_ROUND - 1
 
 
-def selection(activity_type: Optional[str], include_deleted: bool, only_deleted: bool = False) -> Selection:
+def of_type(index: int, activity_type: Optional[str]) -> bool:
+    return activity_type is None or TYPE_CYCLE[index % len(TYPE_CYCLE)] == activity_type
+
+
+def selection(activity_type: Optional[str], scope: str) -> Selection:
+    """The generated activities of a type (None: all) whose round the scope keeps; people the workspace
+    deleted are left to `in_scope`."""
     return Selection.where(
         PERIOD,
         lambda r: (
-            (activity_type is None or TYPE_CYCLE[r % len(TYPE_CYCLE)] == activity_type)
-            and (of_deleted_person(r) if only_deleted else include_deleted or not of_deleted_person(r))
+            of_type(r, activity_type)
+            and (of_deleted_person(r) if scope == DELETED else scope == EVERYONE or not of_deleted_person(r))
         ),
     )
 
 
+def person_of(ws: Workspace, index: int) -> Optional[int]:
+    """The workspace person generated activity `index` belongs to; None in a deleted round, whose people
+    were deleted before the workspace's were generated."""
+    return None if of_deleted_person(index) else index * PERSON_STRIDE % ws.knobs.people
+
+
 def identifiers(ws: Workspace, index: int) -> Dict[str, Optional[str]]:
-    if of_deleted_person(index):
+    person = person_of(ws, index)
+    if person is None:
         gone = index % 50
         return {"email": f"gone{gone}@example.com", "id": str(900000 + gone), "cio_id": f"{0x4000000 + gone:x}"}
-    return ws.person_ids(index * 31 % ws.knobs.people)
+    return ws.person_ids(person)
+
+
+def listing_scope(ws: Workspace, deleted: bool) -> str:
+    if not deleted:
+        return LIVE
+    return DELETED if ws.knobs.activities_deleted == "only" else EVERYONE
+
+
+def in_scope(ws: Workspace, person: Optional[int], scope: str) -> bool:
+    if scope == EVERYONE:
+        return True
+    deleted = person is None or ws.is_deleted(person)
+    return deleted == (scope == DELETED)
 
 
 def data(ws: Workspace, index: int, activity_type: str, timestamp: int, delivery: Optional[str]) -> Dict[str, Any]:
@@ -141,8 +183,13 @@ def activity(ws: Workspace, index: int) -> Dict[str, Any]:
     }
 
 
-def visible_range(ws: Workspace, since: Optional[int] = None):
-    return timeline(ws).between(max(ws.now - RETENTION, since or 0), ws.now)
+def visible_range(ws: Workspace, since: Optional[int] = None) -> Tuple[int, int]:
+    """The generated indexes the API keeps now (at or after `since`)."""
+    return timeline(ws).between(retention_floor(ws, since), ws.now)
+
+
+def retention_floor(ws: Workspace, since: Optional[int] = None) -> int:
+    return max(ws.now - RETENTION, since or 0)
 
 
 def processed_at(ws: Workspace, index: int) -> int:
@@ -157,32 +204,114 @@ def listed_now(ws: Workspace, index: int) -> bool:
     return processed_at(ws, index) <= ws.now
 
 
-def newest_first_listed_page(
-    ws: Workspace, chosen: Selection, lo: int, hi: int, upper: Optional[int], limit: int
-) -> Tuple[List[int], Optional[int]]:
-    """`newest_first_page` of the activities listed now: full pages, passing over those not processed yet
-    (a backdated activity appears among older ones once processed, where a reader may have passed)."""
-    page: List[int] = []
-    while len(page) < limit:
-        candidates, upper = newest_first_page(chosen, lo, hi, upper, limit - len(page))
-        page += [index for index in candidates if listed_now(ws, index)]
-        if upper is None:
-            break
-    return page, upper
+# -- listing: generated and logged activities, merged by order key ---------------------------------
+def listing(
+    ws: Workspace,
+    activity_type: Optional[str],
+    scope: str,
+    after: Optional[int] = None,
+    newest_first: bool = True,
+    since: Optional[int] = None,
+) -> Iterator[Listed]:
+    """The activities listed now in listing order, lazily, from past the order key `after` (None: from the
+    start) and at or after `since`."""
+    floor = retention_floor(ws, since)
+    lo, hi = past_cursor(ws, *visible_range(ws, since), after, newest_first)
+    sources = [
+        generated(ws, chosen_indexes(selection(activity_type, scope), lo, hi, newest_first), scope),
+        logged_changes(ws, activity_type, scope, floor, after, newest_first),
+    ]
+    if scope == DELETED:
+        sources.append(generated(ws, deleted_people_indexes(ws, activity_type, lo, hi, newest_first), scope))
+    return heapq.merge(*sources, key=itemgetter(0), reverse=newest_first)
+
+
+def past_cursor(ws: Workspace, lo: int, hi: int, after: Optional[int], newest_first: bool) -> Tuple[int, int]:
+    """The generated indexes [lo, hi) narrowed to those past the order key `after` in listing order (their
+    keys grow with the index)."""
+    if after is None:
+        return lo, hi
+    index = generated_index(after)
+    # A logged change's key lies between the generated activities of its second and those after it.
+    below = timeline(ws).first_at_or_after(key_timestamp(after) + 1) if index is None else index
+    above = below if index is None else index + 1
+    return (lo, min(hi, below)) if newest_first else (max(lo, above), hi)
+
+
+def chosen_indexes(chosen: Selection, lo: int, hi: int, newest_first: bool) -> Iterable[int]:
+    if not chosen.residues:
+        return ()
+    ranks = range(chosen.rank(lo), chosen.rank(hi))
+    return map(chosen.index, reversed(ranks) if newest_first else ranks)
+
+
+def generated(ws: Workspace, indexes: Iterable[int], scope: str) -> Iterator[Listed]:
+    """The generated activities among `indexes` that are processed and whose people the scope keeps."""
+    moments = timeline(ws)
+    for index in indexes:
+        if listed_now(ws, index) and in_scope(ws, person_of(ws, index), scope):
+            yield generated_key(moments.time(index), index), activity(ws, index)
+
+
+def deleted_people_indexes(
+    ws: Workspace, activity_type: Optional[str], lo: int, hi: int, newest_first: bool
+) -> Iterator[int]:
+    """The generated activities in [lo, hi) of the people the workspace deleted, in listing order: each
+    person's are an arithmetic progression (see `activities_of`), merged."""
+    if activity_type is not None and activity_type not in TYPE_CYCLE:
+        return iter(())
+    deleted = (person for person in sorted(ws.deleted_indexes()) if person < ws.knobs.people)
+    progressions = [activities_of(ws, person, lo, hi) for person in deleted]
+    merged = heapq.merge(*(reversed(p) if newest_first else p for p in progressions), reverse=newest_first)
+    return (index for index in merged if not of_deleted_person(index) and of_type(index, activity_type))
+
+
+def activities_of(ws: Workspace, person: int, lo: int, hi: int) -> range:
+    """The indexes i in [lo, hi) with i * PERSON_STRIDE ≡ person (mod people): none unless the two numbers'
+    common divisor divides `person`, else every `step`th from the modular inverse's solution."""
+    people = ws.knobs.people
+    common = gcd(PERSON_STRIDE, people)
+    if person % common:
+        return range(0)
+    step = people // common
+    first = person // common * pow(PERSON_STRIDE // common, -1, step) % step
+    return range(lo + (first - lo) % step, hi, step)
+
+
+def logged_changes(
+    ws: Workspace, activity_type: Optional[str], scope: str, floor: int, after: Optional[int], newest_first: bool
+) -> Iterator[Listed]:
+    """The logged people changes timed at or after `floor`, past the order key `after`, of the scope's people."""
+    entries = ws.change_log.entries(activity_type)
+    key = attrgetter("key")
+    end = len(entries)  # changes logged while this page is made come after it
+    start = bisect_left(entries, generated_key(floor, 0), hi=end, key=key)
+    if after is not None and newest_first:
+        end = bisect_left(entries, after, lo=start, hi=end, key=key)
+    elif after is not None:
+        start = bisect_right(entries, after, lo=start, hi=end, key=key)
+    positions = range(start, end)
+    for position in reversed(positions) if newest_first else positions:
+        entry = entries[position]
+        if in_scope(ws, entry.person, scope):
+            yield entry.key, entry.record
+
+
+def activities_page(
+    ws: Workspace, activity_type: Optional[str], scope: str, after: Optional[int], limit: int, newest_first: bool
+) -> Tuple[List[Dict[str, Any]], Optional[int]]:
+    """Up to `limit` activities past `after`, and the order key the next page goes on from (None: no
+    activity is left). One more than a page is read to tell."""
+    taken = list(islice(listing(ws, activity_type, scope, after, newest_first), limit + 1))
+    page = taken[:limit]
+    return [record for _, record in page], (page[-1][0] if len(taken) > limit else None)
 
 
 @route("GET", "activities", scope="activities", listing=("activities",))
 def list_activities(ws: Workspace, request: Request):
     limit = page_limit(request, 10, 100)
-    lo, hi = visible_range(ws)
-    deleted = request.bool_arg("deleted")
-    chosen = selection(request.arg("type"), deleted, only_deleted=deleted and ws.knobs.activities_deleted == "only")
-    bound = decode_cursor("activities", request.arg("start")) or None
-    if ws.knobs.activities_order == "oldest_first":
-        page, next_bound = oldest_first_page(chosen, lo, hi, bound, limit)
-    else:
-        page, next_bound = newest_first_listed_page(ws, chosen, lo, hi, bound, limit)
-    return {
-        "activities": [activity(ws, index) for index in page if listed_now(ws, index)],
-        "next": encode_cursor("activities", next_bound) if next_bound else "",
-    }
+    scope = listing_scope(ws, request.bool_arg("deleted"))
+    after = decode_cursor("activities", request.arg("start")) or None
+    newest_first = ws.knobs.activities_order != "oldest_first"
+    page, next_key = activities_page(ws, request.arg("type"), scope, after, limit, newest_first)
+    return {"activities": page, "next": encode_cursor("activities", next_key) if next_key else ""}

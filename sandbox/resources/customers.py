@@ -1,23 +1,17 @@
 """People: search, batch and single attributes, the filter language, and the expected records.
 
-Every person is a pure function of (workspace, index), so a million people cost no memory and
-the CSV export (sandbox/resources/exports.py) can stream them as fast as it can format rows.
+People are the workspace's (sandbox/workspace.py): generated ones pure functions of their index
+under an overlay of the changes made since, so a million people cost no memory and the CSV export
+(sandbox/resources/exports.py) can stream them as fast as it can format rows.
 """
 
 import json
 import re
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
 
 from sandbox.api import ApiError, Request, decode_cursor, encode_cursor, listed, page_limit, route
-from sandbox.workspace import DAY, Workspace
+from sandbox.workspace import Workspace
 
-IDENTIFIERS = ("cio_id", "id", "email")
-FIRST_NAMES = ("Ada", "Björn", "Chloé", "Dmitri", "Eve", "Fatima", "Grace", "Hiro", "Inês", "José")
-PLANS = ("free", "starter", "pro", "enterprise")
-# Values that need CSV quoting: a comma and quotes, a line break.
-COMPANIES = ("Acme", 'Widgets, "Global" Ltd', "Initech\nLabs", "Umbrella")
-# Every attribute name a person can have, in the export file's column order.
-ATTRIBUTE_NAMES = IDENTIFIERS + ("created_at", "first_name", "plan", "unsubscribed", "company", "last_purchase_amount")
 BATCH_CAP = 100
 SEARCH_DEFAULT, SEARCH_CAP = 50, 1000
 OPERATORS = ("eq", "exists")
@@ -27,50 +21,16 @@ Filter = Mapping[str, Any]
 
 
 # -- people ------------------------------------------------------------------------------------
-def created_at(ws: Workspace, index: int) -> int:
-    return ws.now - (1 + index % 700) * DAY - index % 86400
-
-
-def attributes(ws: Workspace, index: int) -> Dict[str, str]:
-    """A person's attributes, all strings as the API gives them; identifiers included when set."""
-    attrs = {name: value for name, value in ws.person_ids(index).items() if value is not None}
-    attrs["created_at"] = str(created_at(ws, index))
-    attrs["first_name"] = FIRST_NAMES[index % len(FIRST_NAMES)]
-    attrs["plan"] = PLANS[index % len(PLANS)]
-    attrs["unsubscribed"] = "true" if index % 9 == 4 else "false"
-    if index % 5 != 3:
-        attrs["company"] = COMPANIES[index % len(COMPANIES)]
-    if index % 11 == 0:
-        attrs["last_purchase_amount"] = f"{index % 500}.{index % 100:02d}"
-    return attrs
-
-
-def devices(ws: Workspace, index: int) -> List[Dict[str, Any]]:
-    if index % 3:
-        return []
-    return [
-        {
-            "id": f"device-{index:x}",
-            "platform": "ios" if index % 2 else "android",
-            "last_used": created_at(ws, index) + (index % 30) * DAY,
-            "attributes": {"app_version": f"3.{index % 7}.0"},
-        }
-    ]
-
-
 def customer(ws: Workspace, index: int) -> Dict[str, Any]:
     """The `customer` object of the attributes endpoints."""
-    attrs = attributes(ws, index)
-    created = created_at(ws, index)
-    timestamps = {name: created for name in attrs}
-    timestamps["unsubscribed"] = created + DAY
+    attrs = ws.person_attributes(index)
     return {
         "id": attrs.get("id"),
         "identifiers": ws.person_ids(index),
         "attributes": attrs,
-        "timestamps": timestamps,
+        "timestamps": ws.person_timestamps(index),
         "unsubscribed": attrs["unsubscribed"] == "true",
-        "devices": devices(ws, index),
+        "devices": ws.person_devices(index),
     }
 
 
@@ -78,17 +38,13 @@ def index_by_id(ws: Workspace, person_id: str) -> Optional[int]:
     if not person_id.isdigit():
         return None
     index = int(person_id) - 100000
-    if 0 <= index < ws.knobs.people and ws.person_ids(index)["id"] == person_id:
-        return index
-    return None
+    return index if ws.is_live(index) and ws.person_ids(index)["id"] == person_id else None
 
 
 def index_by_email(ws: Workspace, email: str) -> Optional[int]:
     found = re.fullmatch(r"person(\d+)@example\.com", email)
     index = int(found.group(1)) if found else -1
-    if 0 <= index < ws.knobs.people and ws.person_ids(index)["email"] == email:
-        return index
-    return None
+    return index if ws.is_live(index) and ws.person_ids(index)["email"] == email else None
 
 
 # -- the filter language -------------------------------------------------------------------------
@@ -136,10 +92,10 @@ def matcher(ws: Workspace, node: Filter) -> Callable[[int, Mapping[str, str]], b
 
 
 def matching_people(ws: Workspace, audience: Filter, start: int = 0) -> Iterator[Tuple[int, Dict[str, str]]]:
-    """(index, attributes) of the people the filter selects, from index `start` on."""
+    """(index, attributes) of the live people the filter selects, from index `start` on."""
     matches = matcher(ws, audience)
-    for index in range(start, ws.knobs.people):
-        attrs = attributes(ws, index)
+    for index in ws.live_person_indexes(start):
+        attrs = ws.person_attributes(index)
         if matches(index, attrs):
             yield index, attrs
 
@@ -160,11 +116,11 @@ def search_customers(ws: Workspace, request: Request):
         if len(identifiers) == limit:
             break
     else:
-        position = ws.knobs.people
+        position = ws.people_count
     return {
         "identifiers": listed(ws, identifiers),
         "ids": listed(ws, [ident["id"] or "" for ident in identifiers]),
-        "next": encode_cursor("customers", position) if position < ws.knobs.people else "",
+        "next": encode_cursor("customers", position) if position < ws.people_count else "",
     }
 
 
@@ -190,7 +146,7 @@ def batch_attributes(ws: Workspace, request: Request):
     if len(ids) > BATCH_CAP:
         raise ApiError(400, f"ids can hold at most {BATCH_CAP} entries")
     indexes = [find(person_id) for person_id in ids]
-    # Unknown ids are left out without a word, as the real API does.
+    # Unknown ids (deleted people's too) are left out without a word, as the real API does.
     people = [customer(ws, index) for index in indexes if index is not None]
     return {"customers": people if ws.live.unwrapped_batch_attributes else [{"customer": one} for one in people]}
 

@@ -19,7 +19,8 @@ import zlib
 from typing import Any, Dict, Iterator, List, Mapping, Sequence
 
 from sandbox.api import ApiError, Request, Response, int_path, route
-from sandbox.resources.customers import ATTRIBUTE_NAMES, EVERYONE, IDENTIFIERS, check_filter, matching_people
+from sandbox.people import ATTRIBUTE_NAMES, IDENTIFIERS
+from sandbox.resources.customers import EVERYONE, check_filter, matching_people
 from sandbox.workspace import DAY, Workspace
 
 SIGNING_KEY = b"sandbox-export-signing-key"  # fake; signs download links like a storage bucket would

@@ -1,5 +1,6 @@
 """Segments and segment membership."""
 
+from itertools import islice
 from typing import Any, Dict, List
 
 from sandbox.api import Request, decode_cursor, encode_cursor, existing_id, listed, page_limit, route
@@ -39,16 +40,15 @@ def list_segments(ws: Workspace, request: Request):
 def segment_membership(ws: Workspace, request: Request):
     segment_id = existing_id(request, "segment_id", segment_ids(ws), "segment")
     limit = page_limit(request, 1000, 30000)
-    members = ws.segment_member_indexes(segment_id)
+    # The cursor is the person index to go on from: people created or deleted meanwhile move no one.
     start = decode_cursor("members", request.arg("start"))
-    chunk = members[start : start + limit]
-    identifiers = [ws.person_ids(index) for index in chunk]
-    end = start + len(chunk)
+    chunk = list(islice(ws.segment_member_indexes(segment_id, start), limit + 1))
+    identifiers = [ws.person_ids(index) for index in chunk[:limit]]
     return {
         "segment_id": segment_id,
         "ids": listed(ws, [ident["id"] or "" for ident in identifiers]),
         "identifiers": listed(ws, identifiers),
-        "next": encode_cursor("members", end) if end < len(members) else "",
+        "next": encode_cursor("members", chunk[limit]) if len(chunk) > limit else "",
     }
 
 

@@ -3,7 +3,7 @@
 Item i of a `Timeline` happens at `origin + i * span // count`: `count` items spread over `span`
 seconds, and the sequence goes on past them, so moving the clock reveals new items. A
 `Selection` keeps the indexes whose residue modulo `period` is listed (a channel, a type, people
-who are not deleted), so a filtered list is still pure arithmetic. Pages run newest first with a
+who are not deleted), so a filtered list is still pure arithmetic. `newest_first_page` pages with a
 keyset cursor (the exclusive upper index), which stays correct while the clock moves.
 """
 
@@ -52,19 +52,6 @@ class Selection:
         if not self.residues:
             return []
         return [self.index(rank) for rank in range(self.rank(lo), self.rank(hi))]
-
-
-def oldest_first_page(
-    selection: Selection, lo: int, hi: int, lower: Optional[int], limit: int
-) -> Tuple[Sequence[int], Optional[int]]:
-    """One page of the selected indexes in [lo, hi), oldest first, starting at `lower` (None: from the
-    bottom). Returns the page and the next page's `lower`, or None after the last page."""
-    if not selection.residues:
-        return [], None
-    bottom = selection.rank(lo if lower is None else max(lo, lower))
-    top = min(selection.rank(hi), bottom + limit)
-    page = [selection.index(rank) for rank in range(bottom, top)]
-    return page, (page[-1] + 1 if page and top < selection.rank(hi) else None)
 
 
 def newest_first_page(

@@ -13,7 +13,7 @@ def list_workspaces(ws: Workspace, request: Request):
                 "name": "Sandbox workspace",
                 "messages_sent": 0,
                 "billable_messages_sent": 0,
-                "people": ws.knobs.people,
+                "people": ws.live_people_count(),
                 "object_types": 0,
                 "objects": 0,
             }
