@@ -108,10 +108,11 @@ def test_given_full_refresh_when_read_then_one_request_per_window_plus_one_per_f
 
     output = read_streams(config, ["messages"])
 
+    # Sparse deliveries: each 6-month span is one window, probed, then read page by page.
     bounds = windows.windows(1735689600, sandbox.workspace.now)
     pages = sum(max(1, -(-len(messages_between(sandbox.workspace, start, end)) // 1000)) for start, end in bounds)
-    assert not output.errors and len(bounds) > 12
-    assert sandbox.stats.snapshot()["by_route"] == {"messages": pages}
+    assert not output.errors and len(bounds) > 3
+    assert sandbox.stats.snapshot()["by_route"] == {"messages": len(bounds) + pages}
 
 
 def test_given_new_messages_between_two_syncs_when_incremental_then_all_new_and_only_the_lookback_reread(
@@ -140,7 +141,9 @@ def test_given_new_messages_between_two_syncs_when_incremental_then_all_new_and_
 
 
 @pytest.mark.parametrize("cut_at", [0, 0.5, 1], ids=["after-first-state", "mid-history", "late"])
-def test_given_sync_killed_after_a_state_message_when_resumed_then_nothing_lost(sandbox, cut_at):
+def test_given_sync_killed_after_a_state_message_when_resumed_then_nothing_lost(sandbox, cut_at, monkeypatch):
+    # Month-long spans: sparse deliveries then make a window a month, so the sync emits many states.
+    monkeypatch.setattr(windows, "windows", partial(windows.windows, size=30 * DAY))
     config = sandbox_config(
         sandbox, start_date="2026-01-01T00:00:00Z", messages={"types": ["email", "push"], "lookback_days": 0}
     )
@@ -190,6 +193,52 @@ def test_given_a_delivery_every_second_when_read_in_windows_then_each_boundary_d
     created = {record["created"] for record in records}
     boundaries = range(start + window_seconds, server.workspace.now, window_seconds)
     assert all(second - 1 in created and second in created for second in boundaries)
+
+
+DENSE_MONTH = Knobs(messages=20_000, message_history_days=30)  # 20 pages: one 30-day window before issue 20
+
+
+def test_given_a_dense_recent_month_when_read_from_2012_then_short_windows_exactly_the_messages_and_fewer_requests(
+    make_sandbox, connector_clock_is_sandbox_clock
+):
+    server = make_sandbox(DENSE_MONTH)
+    ws = server.workspace
+    connector_clock_is_sandbox_clock.append(ws)
+    config = sandbox_config(server)  # no start_date: from 2012, 14 years of nothing first
+
+    output = read_streams(config, ["messages"])
+
+    stats = server.stats.snapshot()
+    assert not output.errors
+    expected = expected_messages.expected_messages(ws, config)
+    assert canonical(records_by_stream(output)["messages"]) == canonical(expected)
+    assert stats["longest_chain"]["pages"] <= windows.PAGES_PER_WINDOW
+    month_windows = windows.windows(windows.HISTORY_START, ws.now, 30 * DAY)
+    pages_of_month_windows = sum(max(1, -(-len(messages_between(ws, a, b)) // 1000)) for a, b in month_windows)
+    assert stats["by_route"]["messages"] < pages_of_month_windows / 2
+
+
+@pytest.mark.parametrize("cut_at", [0, 0.5, 1], ids=["after-first-state", "mid-month", "late"])
+def test_given_dense_windows_when_killed_after_a_state_message_and_resumed_then_nothing_lost(
+    make_sandbox, connector_clock_is_sandbox_clock, cut_at, monkeypatch
+):
+    monkeypatch.setattr(windows, "PAGES_PER_WINDOW", 2)  # windows of about 2 pages: many states to cut after
+    server = make_sandbox(Knobs(messages=12_000, message_history_days=30))
+    ws = server.workspace
+    connector_clock_is_sandbox_clock.append(ws)
+    config = sandbox_config(server, start_date="2026-09-01T00:00:00Z", messages={"lookback_days": 0})
+    full = read_streams(config, ["messages"], sync_mode=SyncMode.incremental)
+    delivered, state = cut_after_state(full, cut_at)
+
+    resumed = read_streams(config, ["messages"], sync_mode=SyncMode.incremental, state=[state])
+
+    reread = records_by_stream(resumed).get("messages", [])
+    saved = state.stream.stream_state.states[0]["cursor"]["created"]
+    assert not resumed.errors
+    assert canonical({r["id"]: r for r in delivered + reread}.values()) == canonical(
+        expected_messages.expected_messages(ws, config)
+    )
+    assert canonical(reread) == canonical(messages_between(ws, saved, ws.now))
 
 
 # -- activities ----------------------------------------------------------------------------------
@@ -320,8 +369,11 @@ def test_given_new_activities_between_two_syncs_when_incremental_then_all_new_an
     assert len(expected) < len(records_by_stream(first)["activities_all"])
 
 
-def test_given_read_by_type_when_every_type_is_read_then_exactly_the_log_each_type_its_own_series(make_sandbox):
+def test_given_read_by_type_when_every_type_is_read_then_exactly_the_log_each_type_its_own_series(
+    make_sandbox, connector_clock_is_sandbox_clock
+):
     server = make_sandbox()
+    connector_clock_is_sandbox_clock.append(server.workspace)
     config = sandbox_config(server, activities={"read_by_type": True})
 
     output = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental)
@@ -340,8 +392,11 @@ def test_given_read_by_type_when_every_type_is_read_then_exactly_the_log_each_ty
     assert series == {record["type"] for record in records}
 
 
-def test_given_a_whole_log_cursor_when_read_by_type_then_each_type_starts_from_it(make_sandbox):
+def test_given_a_whole_log_cursor_when_read_by_type_then_each_type_starts_from_it(
+    make_sandbox, connector_clock_is_sandbox_clock
+):
     server = make_sandbox(Knobs(activities=20000))  # about ten pages of each type
+    connector_clock_is_sandbox_clock.append(server.workspace)
     config = sandbox_config(server)
     first = read_streams(config, ["activities_all"], sync_mode=SyncMode.incremental)
 

@@ -1,4 +1,7 @@
-"""messages against a mocked API: exact window parameters for a given state, and the state emitted."""
+"""messages against a mocked API: exact window parameters for a given state, and the state emitted.
+
+Each window is probed first with the very request that reads its first page: a window read is that
+request twice, a window the probe found empty (and not the last) once."""
 
 import json
 from typing import Any, Dict, List, Optional
@@ -12,19 +15,20 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_customerio import SourceCustomerio
-from source_customerio.windows import DAY, WINDOW_SECONDS
+from source_customerio.windows import API_MAX_WINDOW_SECONDS, DAY
 
 URL = "https://api.customer.io/v1/messages"
 NOW = 1793491200  # 2026-11-01T00:00:00Z
-START_DATE = NOW - 45 * DAY  # 2026-09-17T00:00:00Z: two windows before NOW
-WINDOW_1 = (START_DATE, START_DATE + WINDOW_SECONDS - 1)
-WINDOW_2 = (START_DATE + WINDOW_SECONDS, NOW)
+START_DATE = NOW - 200 * DAY  # 2026-04-15T00:00:00Z: two spans of at most 6 months before NOW
+WINDOW_1 = (START_DATE, START_DATE + API_MAX_WINDOW_SECONDS - 1)
+WINDOW_2 = (START_DATE + API_MAX_WINDOW_SECONDS, NOW)
+PROBED_AND_READ, PROBED_EMPTY = 2, 1
 
 
 def config(**overrides: Any) -> Dict[str, Any]:
     return {
         "app_api_key": "fake-app-key",
-        "start_date": "2026-09-17T00:00:00Z",
+        "start_date": "2026-04-15T00:00:00Z",
         "max_concurrent_requests": 1,
         **overrides,
     }
@@ -75,8 +79,8 @@ class FullRefreshTest(TestCase):
 
             output = run(config(messages={"types": ["email"]}), SyncMode.full_refresh)
 
-            for request in (first, second_page, last):
-                http.assert_number_of_calls(request, 1)
+            for request, calls in ((first, PROBED_AND_READ), (second_page, 1), (last, PROBED_AND_READ)):
+                http.assert_number_of_calls(request, calls)
         self.assertEqual(output.errors, [])
         self.assertEqual([message.record.data["id"] for message in output.records], ["dlv3", "dlv2", "dlv1", "dlv4"])
 
@@ -88,8 +92,8 @@ class FullRefreshTest(TestCase):
 
             output = run(config(), SyncMode.full_refresh)
 
-            for request in requests:
-                http.assert_number_of_calls(request, 1)
+            for request, calls in zip(requests, (PROBED_EMPTY, PROBED_AND_READ), strict=True):
+                http.assert_number_of_calls(request, calls)
         self.assertEqual(output.errors, [])
         self.assertEqual(emitted_states(output), [{"__ab_no_cursor_state_message": True}])  # full refresh: no cursor
 
@@ -101,8 +105,8 @@ class FullRefreshTest(TestCase):
 
             output = run(config(messages={"types": ["urban_airship"]}), SyncMode.full_refresh)
 
-            for request in requests:
-                http.assert_number_of_calls(request, 1)
+            for request, calls in zip(requests, (PROBED_EMPTY, PROBED_AND_READ), strict=True):
+                http.assert_number_of_calls(request, calls)
         self.assertEqual(output.errors, [])
 
 
@@ -110,7 +114,7 @@ class IncrementalTest(TestCase):
     def test_given_no_state_when_read_then_state_after_each_window_per_channel(self):
         with HttpMocker() as http:
             for channel in ("email", "push"):
-                http.get(window_request(WINDOW_1, channel), page([]))
+                http.get(window_request(WINDOW_1, channel), page([delivery(1, START_DATE + 100)]))
                 http.get(window_request(WINDOW_2, channel), page([]))
 
             output = run(config(messages={"types": ["email", "push"]}), SyncMode.incremental)
@@ -144,8 +148,8 @@ class IncrementalTest(TestCase):
                 cursors(("email", email_cursor)),
             )
 
-            for request in (email, *push):
-                http.assert_number_of_calls(request, 1)
+            for request, calls in ((email, PROBED_AND_READ), (push[0], PROBED_EMPTY), (push[1], PROBED_AND_READ)):
+                http.assert_number_of_calls(request, calls)
         self.assertEqual(output.errors, [])
         self.assertEqual([message.record.data["id"] for message in output.records], ["dlv7"])
         self.assertEqual(emitted_states(output)[-1], cursors(("email", NOW), ("push", NOW)))
@@ -162,8 +166,8 @@ class IncrementalTest(TestCase):
                 cursors(("email", START_DATE + DAY)),
             )
 
-            for request in requests:
-                http.assert_number_of_calls(request, 1)
+            for request, calls in zip(requests, (PROBED_EMPTY, PROBED_AND_READ), strict=True):
+                http.assert_number_of_calls(request, calls)
         self.assertEqual(output.errors, [])
 
     def test_given_window_fails_when_read_then_state_stops_at_last_complete_window(self):
