@@ -5,8 +5,10 @@ then two incremental reads in a row of the incremental streams, which PyAirbyte 
 state it kept and merges on the primary key.
 """
 
+import json
 import os
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -19,7 +21,15 @@ import airbyte as ab  # noqa: E402
 import pytest  # noqa: E402
 from airbyte.caches import DuckDBCache  # noqa: E402
 
-from testkit.connector import SMALL_KNOBS, discovered_streams, read_streams, records_by_stream, small_config  # noqa: E402
+from sandbox.workspace import Knobs  # noqa: E402
+from testkit.connector import (  # noqa: E402
+    SMALL_KNOBS,
+    discovered_streams,
+    read_streams,
+    records_by_stream,
+    sandbox_config,
+    small_config,
+)
 from testkit.expected import EXPECTED  # noqa: E402
 
 CONNECTOR = Path(sys.executable).parent / "source-customerio"
@@ -76,3 +86,28 @@ def test_pyairbyte_incremental_reads_resume_and_merge_to_the_sandbox_counts(smal
     ]
     start_date = datetime.strptime(config["start_date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
     assert message_windows and min(int(window["start_ts"][0]) for window in message_windows) > start_date
+
+
+def test_pyairbyte_duckdb_keeps_a_deleted_persons_row_as_its_deletion_record(make_sandbox, tmp_path):
+    """PyAirbyte's cache merges on the primary key and does not apply deletions: the deletion record
+    replaces the person's row, so `_ab_cdc_deleted_at IS NULL` selects the people Customer.io has."""
+    server = make_sandbox(Knobs(people=60, activities=100), now=int(time.time()))  # the connector runs on this clock
+    ws = server.workspace
+    source = ab.get_source("source-customerio", config=sandbox_config(server), local_executable=CONNECTOR)
+    source.select_streams(["customers"])
+    cache = DuckDBCache(db_path=tmp_path / "people.duckdb", cache_dir=tmp_path / "cache")
+    source.read(cache=cache)
+    deleted = ws.person_ids(5)["cio_id"]
+
+    ws.delete_person(5)
+    ws.change_attributes(7, {"plan": "enterprise"})
+    ws.advance(60)
+    source.read(cache=cache)
+
+    rows = {row["cio_id"]: row for row in cache["customers"].to_pandas().to_dict("records")}
+    assert len(rows) == 60  # the deleted person's row stays, replaced by the deletion record
+    assert rows[deleted]["_ab_cdc_deleted_at"] > 0 and rows[deleted]["attributes"] is None
+    present = {cio_id for cio_id, row in rows.items() if row["_ab_cdc_deleted_at"] != row["_ab_cdc_deleted_at"]}  # NaN
+    assert present == {ws.person_ids(index)["cio_id"] for index in ws.live_person_indexes()}
+    changed = rows[ws.person_ids(7)["cio_id"]]["attributes"]  # the cache keeps objects as JSON text
+    assert json.loads(changed)["plan"] == "enterprise"

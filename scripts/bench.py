@@ -288,6 +288,7 @@ class Measurement:
     chain_seconds: float = 0.0  # what those pages took at the sandbox, one after another
     latency_ms: float = 0
     baseline: bool = False  # measured with the --baseline revision's package: shown, not checked
+    state: Optional[Dict[str, Any]] = None  # the run's last state message
 
     @property
     def efficiency(self) -> float:
@@ -354,8 +355,8 @@ class SandboxProcess:
         self._process.terminate()
         self._process.wait(timeout=30)
 
-    def control(self, name: str, settings: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
-        response = requests.post(f"{self.url}/_sandbox/{name}", json=settings, timeout=30)
+    def control(self, name: str, settings: Optional[Mapping[str, Any]] = None, **query: Any) -> Dict[str, Any]:
+        response = requests.post(f"{self.url}/_sandbox/{name}", json=settings, params=query, timeout=120)
         response.raise_for_status()
         return response.json()
 
@@ -435,6 +436,7 @@ class ConnectorRun:
     cpu_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     catalog: Optional[Dict[str, Any]] = None
+    state: Optional[Dict[str, Any]] = None  # the last state message, to start a later sync from
     errors: List[str] = field(default_factory=list)
 
     def take(self, line: bytes) -> None:
@@ -446,6 +448,8 @@ class ConnectorRun:
         message = json.loads(line)
         if message["type"] == "CATALOG":
             self.catalog = message["catalog"]
+        elif message["type"] == "STATE":
+            self.state = message["state"]
         elif message["type"] == "TRACE" and message["trace"]["type"] == "ERROR":
             self.errors.append(message["trace"]["error"]["message"])
 
@@ -486,21 +490,25 @@ class Bench:
         profile_to: Optional[Path] = None,
         baseline: bool = False,
         streams: Optional[Sequence[str]] = None,
+        state: Optional[Mapping[str, Any]] = None,
         **config: Any,
     ) -> Measurement:
         """One read of `streams` (by default `stream` alone; `stream` names the row); `baseline` runs the
-        package of the --baseline revision instead."""
+        package of the --baseline revision instead; `state`: a state message to start from."""
         config = connector_config(sandbox, **{**sandbox.scenario.config, **config})
-        files = {
+        files: Dict[str, Any] = {
             "config.json": config,
             "catalog.json": configured_catalog(self.catalog(sandbox, config), streams or (stream,)),
         }
+        if state is not None:
+            files["state.json"] = [state]
         if baseline:
             label = f"{label}, {self.baseline}"
         sandbox.control("reset_stats")
         package_root = self._baseline_root if baseline else None
         run = run_connector(
-            ["read", "--config", "config.json", "--catalog", "catalog.json"],
+            ["read", "--config", "config.json", "--catalog", "catalog.json"]
+            + (["--state", "state.json"] if state is not None else []),
             self.workdir,
             files,
             profile_to,
@@ -523,6 +531,7 @@ class Bench:
             chain_seconds=stats["longest_chain"]["seconds"],
             latency_ms=sandbox.scenario.latency_ms,
             baseline=baseline,
+            state=run.state,
         )
         print(
             f"  {label:<24} {stream:<18} {measurement.requests:>6} req {measurement.records:>9} rec "

@@ -8,6 +8,9 @@ process (scripts/bench.py's harness), so the sandbox's CPU is not counted.
   default: an email-only person in every 17, hydrated by cio_id like the others) and for people with
   an id; projected to a million people at the API's 10 req/s. Then a short run at
   10 req/s checks the projection's pace.
+- incremental: after a full export read of `--people` people, `--changed` of them change (1%: creates,
+  attribute and device changes, merges, deletes); the next sync's requests and wall time, beside the
+  full reads' (search projected from its cost per 1000 people).
 - export: a sync of `--people` people: wall time, CPU time and peak RSS of the connector process
   (targets: under 2 minutes, under 300 MB). `--profile` adds where the connector's CPU goes.
   For the one-core figure, pin everything (the sandbox too, so it is an upper bound):
@@ -17,6 +20,7 @@ process (scripts/bench.py's harness), so the sandbox's CPU is not counted.
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -71,6 +75,45 @@ def export_run(bench: Bench, people: int, profile_to: Optional[Path]) -> Measure
         return sync_customers(bench, sandbox, "export", profile_to, method="export")
 
 
+def incremental_people(bench: Bench, people: int, share: float) -> List[Measurement]:
+    """A full export read of `people`, then `share` of them changed (creates, attribute and device
+    changes, merges, deletes), then the incremental read of the changes; at the API's 10 req/s."""
+    scenario = Scenario("incremental people", {"people": people}, ("customers",), API_RATE_LIMIT, 0)
+    with SandboxProcess(scenario) as sandbox:
+        # The connector judges its state's age by its own clock: the sandbox's must agree.
+        sandbox.control("advance", seconds=int(time.time()) - sandbox.control("advance", seconds=0)["now"])
+        full = sync_customers(bench, sandbox, "first sync: full read, export", method="export")
+        changed = sandbox.control("change_people", {"share": share})
+        print(f"  changed: {changed}", flush=True)
+        sandbox.control("advance", seconds=600)
+        later = bench.sync(
+            sandbox, "customers", f"next sync: {share:.0%} changed", state=full.state, customers={"method": "export"}
+        )
+    return [full, later]
+
+
+def incremental_report(runs: List[Measurement], search: List[Dict[str, float]], people: int, share: float) -> str:
+    full, later = runs
+    per_thousand = search[0]["per_thousand"]
+    search_requests = per_thousand * people / 1000
+    changed = round(share * people)
+    return "\n".join(
+        [
+            f"| read of {people:,} people, {share:.0%} changed | requests | records | wall s | peak RSS MB |",
+            "|---|---:|---:|---:|---:|",
+            f"| incremental (activity log, then 100 people a request) | {later.requests} | {later.records:,} | "
+            f"{later.wall_seconds:.1f} | {later.peak_rss_mb:.0f} |",
+            f"| full, export | {full.requests} | {full.records:,} | {full.wall_seconds:.1f} | {full.peak_rss_mb:.0f} |",
+            f"| full, search (projected: {per_thousand:.1f} requests per 1000 people at 10 req/s) | "
+            f"{search_requests:,.0f} | {people:,} | {search_requests / API_RATE_LIMIT:,.0f} | |",
+            "",
+            f"The incremental read made {later.requests} requests for {changed:,} changed people: "
+            f"{changed / 100:,.0f} batches of 100 plus the activity log's pages, "
+            f"{later.requests / search_requests:.1%} of a full search's requests.",
+        ]
+    )
+
+
 def report(search: List[Dict[str, float]], export: Measurement, people: int) -> str:
     lines = [
         "| method | case | requests | people | requests / 1000 people | a million people at 10 req/s |",
@@ -114,6 +157,7 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="profile the export run (slower) and print the top functions"
     )
+    parser.add_argument("--changed", type=float, default=0.01, help="share of the people changed between syncs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         bench = Bench(Path(workdir))
@@ -121,6 +165,10 @@ def main() -> None:
         search = search_cost(bench, args.search_people)
         export = export_run(bench, args.people, profile_to)
         print(report(search, export, args.people))
+        print()
+        print(
+            incremental_report(incremental_people(bench, args.people, args.changed), search, args.people, args.changed)
+        )
         if profile_to:
             print("\nWhere the export run's CPU goes (cProfile, tottime):\n")
             print(profile_summary(profile_to))

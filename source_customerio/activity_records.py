@@ -12,6 +12,8 @@ When two paths flatten to the same column, the first one in the payload wins.
 import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from source_customerio.people_changes import LOG_HORIZON_SECONDS
+
 SINGLE_TABLE_STREAM = "activities_all"
 PARSED_STREAM_PREFIX = "activity_"
 DATA_PREFIX = "data"
@@ -122,6 +124,12 @@ def stop_bound(saved: Optional[int], start_date: Optional[int], margin_seconds: 
     margin (activities recorded late), and never below `start_date`."""
     bounds = [value for value in (None if saved is None else saved - margin_seconds, start_date) if value is not None]
     return max(bounds) if bounds else None
+
+
+def beyond_horizon(saved: Optional[int], now: int) -> Optional[Tuple[int, int]]:
+    """(saved, start of the log's guaranteed 30 days) when a saved cursor is older than that start."""
+    kept_from = now - LOG_HORIZON_SECONDS
+    return (saved, kept_from) if saved is not None and saved < kept_from else None
 
 
 def expand(prefix: str, suffixes: str) -> Tuple[str, ...]:

@@ -43,6 +43,8 @@ BOUNDS = {
     "activities.lookback_minutes": Bounds(60, 0, 43200),
     "edits_lookback_minutes": Bounds(60, 0, 1440),
     "customers.export_timeout_minutes": Bounds(120, 1, 1440),
+    "customers.lookback_minutes": Bounds(60, 0, 1440),
+    "customers.full_read_every_days": Bounds(7, 0, 365),
     "requests_per_second": Bounds(10, 0.1, 10),
     "max_concurrent_requests": Bounds(6, 1, 16),
     "request_timeout_seconds": Bounds(60, 1, 600),
@@ -81,6 +83,8 @@ class ConnectorConfig:
     customers_attributes: Tuple[str, ...]
     customers_method: str
     export_timeout_minutes: int
+    customers_lookback_minutes: int
+    customers_full_read_every_days: int
     activity_types: Tuple[str, ...]
     activity_mode: str
     include_deleted_activities: bool
@@ -233,6 +237,8 @@ def parse_config(config: Mapping[str, Any]) -> ConnectorConfig:
         customers_attributes=_attributes(customers.get("attributes")),
         customers_method=_choice(customers, "customers.method"),
         export_timeout_minutes=int(_bounded(customers, "customers.export_timeout_minutes")),
+        customers_lookback_minutes=int(_bounded(customers, "customers.lookback_minutes")),
+        customers_full_read_every_days=int(_bounded(customers, "customers.full_read_every_days")),
         activity_types=activity_types,
         activity_mode=activity_mode,
         include_deleted_activities=bool(activities.get("include_deleted", False)),

@@ -116,9 +116,14 @@ class RecordBatchQueue(Queue):  # type: ignore[type-arg]
             if len(batch) >= self._records_per_batch:
                 self._send(batch)
             return
+        self.send_records()
+        super().put(item, block, timeout)
+
+    def send_records(self) -> None:
+        """Put the calling worker's unsent records on the queue."""
+        batch = self._batch()
         if batch:
             self._send(batch)
-        super().put(item, block, timeout)
 
     def get(self, block: bool = True, timeout: Optional[float] = None) -> Any:
         if not self._handing_out:

@@ -228,7 +228,8 @@ class SourceCustomerio(ConcurrentSourceAdapter):
         cursor: Cursor
         if plan.sync_modes[stream.name] == SyncMode.incremental and stream.supports_incremental:
             saved = plan.state_manager.get_stream_state(stream.name, None)
-            cursor = SyncCursor(stream, saved, plan.queue.put, self._message_repository)
+            stream = stream.for_incremental_read(saved)
+            cursor = SyncCursor(stream, saved, plan.queue.put, self._message_repository, plan.queue.send_records)
             stream.follow(cursor)
         else:
             cursor = FinalStateCursor(stream.name, None, self._message_repository)

@@ -11,7 +11,9 @@ of the series up to one of its checkpoints is complete. A checkpoint is every sl
 stream says so (message windows), else the series' last slice. The stream then names the new
 cursor (`CustomerioStream.checkpoint`), so a restart never skips what was not read.
 
-State messages go on the engine's record queue, behind the records they cover, never ahead of them.
+State messages go on the engine's record queue, behind the records they cover, never ahead of them:
+a worker's unsent records go on the queue before its slice counts as complete, so another worker
+closing the series' last slice cannot put the state ahead of them.
 """
 
 import json
@@ -136,6 +138,8 @@ class CheckpointedStream(Protocol):
         self, series: SeriesName, stream_slice: Mapping[str, Any], newest_seen: Optional[int]
     ) -> Optional[int]: ...
 
+    def checkpoint_of_empty_read(self) -> Optional[Tuple[SeriesName, int]]: ...
+
 
 class SyncCursor(Cursor):
     """The concurrent cursor of an incremental stream read incrementally (see the module doc)."""
@@ -146,6 +150,7 @@ class SyncCursor(Cursor):
         saved_state: Any,
         emit: Callable[[AirbyteMessage], None],
         message_repository: MessageRepository,
+        send_records: Callable[[], None],
     ):
         self._stream = stream
         self._cursor_field: str = stream.cursor_field
@@ -153,6 +158,7 @@ class SyncCursor(Cursor):
         self.saved: Cursors = parse_state(stream.name, saved_state, self._cursor_field, self._per_series)
         self._cursors: Cursors = dict(self.saved)
         self._emit = emit
+        self._send_records = send_records
         self._message_repository = message_repository
         self._progress: Dict[SeriesName, SeriesProgress] = {}
         self._newest_seen: Dict[SeriesName, int] = {}
@@ -175,6 +181,20 @@ class SyncCursor(Cursor):
             previous = stream_slice
         if previous is not None:
             yield self._add(previous, True)
+        else:
+            self._checkpoint_empty_read()
+
+    def _checkpoint_empty_read(self) -> None:
+        """A read with nothing to read still moves the cursor, where the stream says it may."""
+        reached = self._stream.checkpoint_of_empty_read()
+        if reached is None:
+            return
+        series, value = reached
+        with self._lock:
+            if value > self._cursors.get(series, value - 1):
+                self._cursors[series] = value
+            self._emit(self._state_message())
+            self._has_emitted = True
 
     def _add(self, stream_slice: Mapping[str, Any], last_of_series: bool) -> Mapping[str, Any]:
         with self._lock:
@@ -197,6 +217,7 @@ class SyncCursor(Cursor):
     def close_partition(self, partition: Partition) -> None:
         stream_slice = partition.to_slice() or {}
         series = self._stream.series_of(stream_slice)
+        self._send_records()  # this worker's records, before its slice counts as complete
         with self._lock:
             reached = self._progress[series].complete(slice_key(stream_slice))
             if reached is None:

@@ -23,6 +23,7 @@ def expected_record(ws: Workspace, index: int, names: Tuple[str, ...], method: s
     person = customer(ws, index)
     attrs = person["attributes"]
     record: Dict[str, Any] = {
+        "_ab_cdc_updated_at": ws.now,  # a full read stamps everyone with when it began, by the API's clock
         **ws.person_ids(index),
         "attributes": {name: attrs[name] for name in names if name in attrs} if names else attrs,
     }

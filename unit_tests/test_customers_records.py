@@ -7,6 +7,7 @@ from source_customerio.streams.customers import (
     EVERYONE,
     attribute_slices,
     audience,
+    cio_ids_of,
     customer_record,
     customers_in,
     left_out_ids,
@@ -18,7 +19,7 @@ def person(number, with_id=True):
 
 
 def test_given_250_people_then_batches_of_100_100_50_cio_ids():
-    slices = list(attribute_slices(person(n) for n in range(250)))
+    slices = list(attribute_slices(cio_ids_of(person(n) for n in range(250))))
 
     assert slices == [
         {"ids": [f"c{n}" for n in range(0, 100)]},
@@ -30,7 +31,7 @@ def test_given_250_people_then_batches_of_100_100_50_cio_ids():
 def test_given_people_without_id_then_they_share_batches_by_cio_id():
     people = [person(1), person(2, with_id=False), person(3), {"cio_id": "c4", "id": "", "email": None}, person(5)]
 
-    assert list(attribute_slices(people, batch_size=2)) == [
+    assert list(attribute_slices(cio_ids_of(people), batch_size=2)) == [
         {"ids": ["c1", "c2"]},
         {"ids": ["c3", "c4"]},
         {"ids": ["c5"]},
@@ -49,7 +50,7 @@ def test_slices_are_made_lazily_so_memory_stays_flat():
             consumed.append(n)
             yield person(n)
 
-    first = next(attribute_slices(people()))
+    first = next(attribute_slices(cio_ids_of(people())))
 
     assert first == {"ids": [f"c{n}" for n in range(100)]}
     assert len(consumed) == 100

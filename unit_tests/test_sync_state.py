@@ -1,6 +1,7 @@
 """The one state model (source_customerio.sync_state): saved shapes, checkpoints reached in any
 order of slices, and state messages that never move back or run ahead of the slices read."""
 
+import threading
 from typing import Any, List, Mapping, Optional
 
 import pytest
@@ -10,6 +11,7 @@ from airbyte_cdk.sources.types import Record
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_customerio.config import StateError
+from source_customerio.engine import RecordBatchQueue
 from source_customerio.sync_state import SeriesName, SeriesProgress, SyncCursor, parse_state, state_of
 from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.harness import read_stream
@@ -119,6 +121,11 @@ class FakeStream:
     def checkpoint(self, series: SeriesName, stream_slice: Mapping[str, Any], newest_seen: Optional[int]):
         return stream_slice.get("end", newest_seen)
 
+    empty_read_moves_to: Optional[int] = None
+
+    def checkpoint_of_empty_read(self):
+        return None if self.empty_read_moves_to is None else ("a", self.empty_read_moves_to)
+
 
 class FakePartition:
     def __init__(self, stream_slice: Mapping[str, Any]):
@@ -128,10 +135,32 @@ class FakePartition:
         return self._slice
 
 
-def cursor_of(stream: FakeStream, saved: Any = None):
+def cursor_of(stream: FakeStream, saved: Any = None, send_records=lambda: None):
     emitted: List[Any] = []
-    cursor = SyncCursor(stream, saved, emitted.append, InMemoryMessageRepository())
+    cursor = SyncCursor(stream, saved, emitted.append, InMemoryMessageRepository(), send_records)
     return cursor, emitted
+
+
+def test_given_another_worker_closes_the_last_slice_then_the_state_follows_every_record_of_the_series():
+    queue = RecordBatchQueue(records_per_batch=100)
+    stream = FakeStream(checkpoint_every_slice=False)
+    cursor = SyncCursor(stream, None, queue.put, InMemoryMessageRepository(), queue.send_records)
+    first, last = list(cursor.register([{"type": "a", "end": 10}, {"type": "a", "end": 20}]))
+
+    def read_and_close(stream_slice: Mapping[str, Any]) -> None:
+        for n in range(3):  # fewer than a batch: they wait in this worker's batch
+            queue.put(Record({"id": n}, "fake", stream_slice))
+        cursor.close_partition(FakePartition(stream_slice))
+
+    worker = threading.Thread(target=read_and_close, args=(first,))
+    worker.start()
+    worker.join()  # the first worker ends its slice before it sends its partition's end
+    read_and_close(last)
+
+    taken = []
+    while not queue.empty():
+        taken.append(queue.get())
+    assert [type(item).__name__ for item in taken] == ["Record"] * 6 + ["AirbyteMessage"]
 
 
 def cursors_in(emitted) -> List[Mapping[str, int]]:
@@ -192,3 +221,15 @@ def test_given_a_stream_whose_checkpoint_ignores_records_then_records_are_not_tr
     cursor.close_partition(FakePartition(only))
 
     assert cursor.state == {} and len(emitted) == 1  # nothing observed, so no cursor to save
+
+
+def test_given_a_read_without_slices_then_the_cursor_moves_only_where_the_stream_says():
+    still, still_emitted = cursor_of(FakeStream(checkpoint_every_slice=False), {"states": []})
+    assert list(still.register([])) == [] and still_emitted == []
+
+    stream = FakeStream(checkpoint_every_slice=False)
+    stream.empty_read_moves_to = 700
+    moved, emitted = cursor_of(stream, {"states": [{"partition": {"type": "a"}, "cursor": {"updated": 500}}]})
+    assert list(moved.register([])) == []
+
+    assert cursors_in(emitted) == [{"a": 700}]

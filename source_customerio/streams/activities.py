@@ -13,8 +13,9 @@ import requests
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_customerio import activity_records
+from source_customerio import activity_records, windows
 from source_customerio.config import ConfigError
+from source_customerio.people_changes import moment
 from source_customerio.responses import json_body
 from source_customerio.streams.audience import ObjectTypes
 from source_customerio.streams.base import CursorPaginatedStream, StreamContext
@@ -58,11 +59,24 @@ class ActivitiesStream(CursorPaginatedStream):
         return self.activity_types
 
     def partitions(self) -> Iterable[Mapping[str, Any]]:
+        types = self.types_to_read()
+        self.warn_of_horizon(types)
         return [
-            {"type": activity_type, "deleted": deleted}
-            for activity_type in self.types_to_read()
-            for deleted in self.deleted_readings
+            {"type": activity_type, "deleted": deleted} for activity_type in types for deleted in self.deleted_readings
         ]
+
+    def warn_of_horizon(self, types: Iterable[SeriesName]) -> None:
+        """Say which range may be lost when a saved cursor is older than the 30 days the log keeps."""
+        now = windows.current_time()
+        for activity_type in types:
+            gap = activity_records.beyond_horizon(self.saved_cursor_of(activity_type), now)
+            if gap is not None:
+                which = "every type" if activity_type is None else f"type {activity_type}"
+                self.logger.warning(
+                    f"Stream `{self.name}`: the saved cursor of {which} is {moment(gap[0])}, but Customer.io keeps "
+                    f"activities for 30 days only: those from {moment(gap[0])} to {moment(gap[1])} may no longer be "
+                    "listed, and so may be missing from the destination. Sync at least every few weeks."
+                )
 
     def saved_cursor_of(self, activity_type: SeriesName) -> Optional[int]:
         """A type's saved cursor; a type read on its own for the first time goes back to the cursor of
@@ -87,12 +101,16 @@ class ActivitiesStream(CursorPaginatedStream):
         # Each series is read once per sync, on one thread: its order is learned from its own pages.
         order = self._page_orders.setdefault((activity_type, deleted), activity_records.PageOrder())
         order.observe(records, self.cursor_field)
-        saved = self.saved_cursor_of(activity_type)
-        config = self.context.config
-        bound = activity_records.stop_bound(saved, config.start_date, config.activities_lookback_minutes * 60)
-        if order.newest_first and activity_records.page_is_older(records, bound, self.cursor_field):
+        if order.newest_first and activity_records.page_is_older(records, self.stop_bound(activity_type)):
             return None
         return super().next_page_token(response)
+
+    def stop_bound(self, activity_type: SeriesName) -> Optional[int]:
+        """The timestamp a newest-first series' pages need not go below (None: read every page)."""
+        config = self.context.config
+        return activity_records.stop_bound(
+            self.saved_cursor_of(activity_type), config.start_date, config.activities_lookback_minutes * 60
+        )
 
     def keep(self, record: Mapping[str, Any], stream_slice: Mapping[str, Any]) -> bool:
         start_date = self.context.config.start_date

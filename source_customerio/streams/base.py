@@ -155,6 +155,19 @@ class CustomerioStream(HttpStream, ABC):
         by default the newest cursor value of the series' records."""
         return newest_seen
 
+    def checkpoint_of_empty_read(self) -> Optional[Tuple[SeriesName, int]]:
+        """(series, new cursor) when a read had no slice at all; by default the cursor stays."""
+        return None
+
+    def for_incremental_read(self, saved_state: Any) -> "CustomerioStream":
+        """The stream that reads incrementally from `saved_state`: this one, unless a stream reads
+        differently depending on its state."""
+        return self
+
+    def note_answer(self, response: requests.Response, key: type) -> None:
+        """Remember when the API answered, by its clock, if it is the first answer for `key` this sync."""
+        self.context.first_answers.note(key, answered_at(response.headers.get("Date"), windows.current_time()))
+
     @property
     def carried_slice_fields(self) -> Tuple[str, ...]:
         """The slice values added to every record that lacks them; none by default."""
@@ -396,8 +409,7 @@ class ClientSideIncrementalMixin(MixinBase):
         return saved is None or value is None or value >= saved
 
     def parse_response(self, response: requests.Response, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
-        answered = answered_at(response.headers.get("Date"), windows.current_time())
-        self.context.first_answers.note(type(self), answered)
+        self.note_answer(response, type(self))
         yield from super().parse_response(response, **kwargs)
 
     def checkpoint(

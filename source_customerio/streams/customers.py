@@ -5,6 +5,11 @@ attributes come from POST /v1/customers/attributes?id_type=cio_id, 100 people a 
 identifiers the workspace uses (every person has a cio_id), one slice per batch so batches are read
 concurrently. About 11 requests per 1000 people.
 
+Incremental (append-deduped on cio_id): the first sync reads everyone by the configured method; later
+syncs read the people the activity log shows changed (source_customerio.people_changes), 100 at a time
+by cio_id, and emit a person the API no longer has as a deletion (`_ab_cdc_deleted_at`). Every record
+carries `_ab_cdc_updated_at`, when its sync began, so a later sync's record of a person wins.
+
 export: POST /v1/exports/customers (never sent blindly twice: after a failed create the export list
 is checked for the export it may have made), poll GET /v1/exports/{id} until done, then
 GET /v1/exports/{id}/download gives a signed link (15 minutes) to a CSV file, fetched without
@@ -12,18 +17,23 @@ the key and read row by row; a download cut off is fetched again from a fresh li
 rows already emitted.
 """
 
+import itertools
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Sequence, Tuple
 
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_customerio import people_changes, windows
 from source_customerio.errors import NoBlindRetryErrorHandler, RetryLedger
 from source_customerio.export_file import ExportFileError, open_text, read_customers_csv, select_attributes
+from source_customerio.people_changes import CHANGES, FULL_READ, plan_people_read
 from source_customerio.responses import json_body
+from source_customerio.streams.activities import ActivitiesStream
 from source_customerio.streams.base import CursorPaginatedStream, CustomerioStream, StreamContext
+from source_customerio.sync_state import SeriesName, parse_state
 
 EVERYONE = {"attribute": {"field": "cio_id", "operator": "exists"}}
 BATCH_SIZE = 100
@@ -43,17 +53,22 @@ def audience(customers_filter: Optional[Mapping[str, Any]]) -> Mapping[str, Any]
 
 
 # -- search ---------------------------------------------------------------------------------------
-def attribute_slices(people: Iterable[Mapping[str, Any]], batch_size: int = BATCH_SIZE) -> Iterator[Dict[str, Any]]:
-    """Slices for the people a search returned, lazily: `{"ids": [...]}` batches of up to
-    `batch_size` cio_ids (every person has one; many have no `id`)."""
+def attribute_slices(cio_ids: Iterable[str], batch_size: int = BATCH_SIZE) -> Iterator[Dict[str, Any]]:
+    """Slices for people, lazily: `{"ids": [...]}` batches of up to `batch_size` cio_ids (every
+    person has one; many have no `id`)."""
     batch: List[str] = []
-    for person in people:
-        batch.append(str(person["cio_id"]))
+    for cio_id in cio_ids:
+        batch.append(cio_id)
         if len(batch) == batch_size:
             yield {"ids": batch}
             batch = []
     if batch:
         yield {"ids": batch}
+
+
+def cio_ids_of(people: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """The cio_ids of searched people, lazily (every person has one; many have no `id`)."""
+    return (str(person["cio_id"]) for person in people)
 
 
 def customers_in(body: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
@@ -71,6 +86,27 @@ def left_out_ids(requested: Sequence[str], customers: Iterable[Mapping[str, Any]
     """The requested cio_ids the batch answer does not contain (people deleted since the search)."""
     returned = {identifier(customer, "cio_id") for customer in customers}
     return [person_id for person_id in requested if person_id not in returned]
+
+
+UPDATED_AT = "_ab_cdc_updated_at"
+DELETED_AT = "_ab_cdc_deleted_at"
+GONE = "_gone"  # marks a requested person the batch answer left out
+
+
+def deletion_record(cio_id: str, read_began: int) -> Dict[str, Any]:
+    """The record saying a person is gone. Its cursor is a second newer than the records of its sync,
+    so it also wins over a record of the person that a full read emitted before the deletion."""
+    return {
+        "cio_id": cio_id,
+        "id": None,
+        "email": None,
+        "attributes": None,
+        "unsubscribed": None,
+        "devices": None,
+        "timestamps": None,
+        UPDATED_AT: read_began + 1,
+        DELETED_AT: read_began,
+    }
 
 
 def customer_record(customer: Mapping[str, Any], names: Sequence[str]) -> Dict[str, Any]:
@@ -98,13 +134,91 @@ class CustomerSearch(CursorPaginatedStream):
     def slice_body(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         return {"filter": audience(self.context.config.customers_filter)}
 
+    def parse_response(self, response: requests.Response, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
+        self.note_answer(response, Customers)
+        yield from super().parse_response(response, **kwargs)
+
+
+class ProfileChangeLog(ActivitiesStream):
+    """GET /v1/activities of one profile-change type, newest first, back to the read's start; not a
+    stream of its own."""
+
+    def __init__(self, context: StreamContext, since: int):
+        self.since = since
+        super().__init__(context, (None,))
+
+    def stop_bound(self, activity_type: SeriesName) -> Optional[int]:
+        return self.since
+
+    def keep(self, record: Mapping[str, Any], stream_slice: Mapping[str, Any]) -> bool:
+        """The changes since the read's start: the last page read also lists older ones."""
+        stamp = record.get(self.cursor_field)
+        return not isinstance(stamp, int) or stamp >= self.since
+
+    def parse_response(self, response: requests.Response, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
+        self.note_answer(response, Customers)
+        yield from super().parse_response(response, **kwargs)
+
 
 class Customers(CustomerioStream):
-    """What both methods share: the name, the key, the schema."""
+    """What both methods share: the name, the key, the schema, the incremental reads."""
 
     name = "customers"
     primary_key = "cio_id"
+    cursor_field = UPDATED_AT
+    state_per_series = True  # when the last full read began, and when the last read of changes began
+    checkpoint_from_records = False
     long_chain = True  # the search's pages, or the export's wait, come before any slice
+
+    deletions_since: Optional[int] = None  # a full read of an incremental sync: the log's deletions from then
+
+    def read_began(self) -> int:
+        """When this sync's first answer about people came, by the API's clock: the cursor of every record."""
+        began = self.context.first_answers.of(Customers)
+        return windows.current_time() if began is None else began
+
+    def for_incremental_read(self, saved_state: Any) -> CustomerioStream:
+        config = self.context.config
+        read = plan_people_read(
+            parse_state(self.name, saved_state, self.cursor_field, per_series=True),
+            windows.current_time(),
+            config.customers_lookback_minutes * 60,
+            config.customers_full_read_every_days,
+            filtered=config.customers_filter is not None,
+        )
+        self.logger.info(f"Stream `{self.name}`: {read.reason}.")
+        if read.changes_since is not None:
+            return CustomerChanges(self.context, read.changes_since)
+        self.deletions_since = read.deletions_since
+        return self
+
+    def people_in_log(
+        self, chains: Sequence[Tuple[str, bool]], since: int, named: Callable[[Mapping[str, Any]], List[str]]
+    ) -> Iterator[str]:
+        """The people `named` finds in the activities of `chains` since `since`, once each; the chains
+        are read at once."""
+
+        def chain(kind: str, deleted: bool) -> Callable[[], Iterator[str]]:
+            def people() -> Iterator[str]:
+                log = ProfileChangeLog(self.context, since)
+                for activity in log.records_outside_a_sync({"type": kind, "deleted": deleted}):
+                    yield from named(activity)
+
+            return people
+
+        readers = [chain(kind, deleted) for kind, deleted in chains]
+        return people_changes.merged_in_parallel(readers, self.context.config.max_concurrent_requests)
+
+    def people_gone_since(self, since: int) -> Iterator[str]:
+        return self.people_in_log(people_changes.deletion_chains(), since, people_changes.people_gone)
+
+    def series_of(self, stream_slice: Mapping[str, Any]) -> SeriesName:
+        return FULL_READ
+
+    def checkpoint(
+        self, series: SeriesName, stream_slice: Mapping[str, Any], newest_seen: Optional[int]
+    ) -> Optional[int]:
+        return self.read_began()
 
 
 class CustomersBySearch(Customers):
@@ -113,7 +227,11 @@ class CustomersBySearch(Customers):
 
     def partitions(self) -> Iterable[Mapping[str, Any]]:
         # Page by page on this thread, and no schema needed.
-        return attribute_slices(CustomerSearch(self.context).records_outside_a_sync({}))
+        everyone = attribute_slices(cio_ids_of(CustomerSearch(self.context).records_outside_a_sync({})))
+        if self.deletions_since is None:
+            return everyone
+        # The people the log shows gone are read again too: the API leaves them out, so they become deletions.
+        return itertools.chain(everyone, attribute_slices(self.people_gone_since(self.deletions_since)))
 
     fixed_params = {"id_type": "cio_id"}
 
@@ -128,6 +246,8 @@ class CustomersBySearch(Customers):
     ) -> List[MutableMapping[str, Any]]:
         customers = super().page_records(response, stream_slice)
         missing = left_out_ids(stream_slice["ids"], customers)
+        if missing and self.sync_cursor is not None:  # incremental: the destination learns they are gone
+            return customers + [{GONE: cio_id} for cio_id in missing]
         if missing:
             self.logger.warning(
                 f"Customer.io left {len(missing)} of the {len(stream_slice['ids'])} requested ids out of its "
@@ -137,7 +257,29 @@ class CustomersBySearch(Customers):
         return customers
 
     def transform(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
-        return customer_record(record, self.context.config.customers_attributes)
+        if GONE in record:
+            return deletion_record(record[GONE], self.read_began())
+        return {**customer_record(record, self.context.config.customers_attributes), UPDATED_AT: self.read_began()}
+
+
+class CustomerChanges(CustomersBySearch):
+    """An incremental read of the people the activity log shows changed: each profile-change type is
+    a chain of pages, the chains read at once on the slice-making thread; their people, once each,
+    are read 100 at a time as they are found."""
+
+    def __init__(self, context: StreamContext, since: int):
+        self.since = since
+        super().__init__(context)
+
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
+        changed = self.people_in_log(people_changes.change_chains(), self.since, people_changes.people_named)
+        return attribute_slices(changed)
+
+    def series_of(self, stream_slice: Mapping[str, Any]) -> SeriesName:
+        return CHANGES
+
+    def checkpoint_of_empty_read(self) -> Optional[Tuple[SeriesName, int]]:
+        return CHANGES, self.read_began()
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -272,6 +414,7 @@ class CustomersByExport(Customers):
 
     def __init__(self, context: StreamContext):
         super().__init__(context)
+        self.gone: List[str] = []  # the people the log shows gone since the last sync
         self._api = self.api_client(self.get_error_handler())
         self._api_without_blind_retries = self.api_client(
             NoBlindRetryErrorHandler(
@@ -294,6 +437,8 @@ class CustomersByExport(Customers):
 
     def partitions(self) -> Iterable[Mapping[str, Any]]:
         config = self.context.config
+        # Read before the export is made: a person deleted since is then gone from the file too.
+        self.gone = [] if self.deletions_since is None else list(self.people_gone_since(self.deletions_since))
         body: Dict[str, Any] = {"filters": audience(config.customers_filter)}
         if config.customers_attributes:
             body["attributes"] = list(config.customers_attributes)
@@ -345,11 +490,16 @@ class CustomersByExport(Customers):
             while True:  # a link lives 15 minutes: each new attempt asks for a fresh one
                 yield self._call("GET", f"exports/{export_id}/download")["url"]
 
-        yield from download_with_retries(
+        read_began = self.read_began()
+        for record in download_with_retries(
             links(),
             lambda url: download_customers(url, config.customers_attributes, config.request_timeout_seconds, progress),
             self.logger.info,
-        )
+        ):
+            record[UPDATED_AT] = read_began
+            yield record
+        for cio_id in self.gone:
+            yield deletion_record(cio_id, read_began)
 
     def _call(
         self, method: str, path: str, body: Optional[Mapping[str, Any]] = None, client: Optional[HttpClient] = None
@@ -358,6 +508,7 @@ class CustomersByExport(Customers):
         _, response = (client or self._api).send_request(
             method, f"{self.url_base}{path}", request_kwargs=self.request_kwargs(stream_state=None), json=body
         )
+        self.note_answer(response, Customers)
         return json_body(response)
 
 

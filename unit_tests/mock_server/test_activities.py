@@ -4,6 +4,7 @@ type, and PARSED_DATA streams whose columns are learned from a sample during dis
 import json
 from typing import Any, Dict, List, Optional
 from unittest import TestCase
+from unittest.mock import patch
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder, ConfiguredAirbyteStreamBuilder
@@ -121,6 +122,26 @@ class SingleTableTest(TestCase):
                 [{"page": T - 5}, {"event": T - 10, "page": T - 5}],
             ),
         )
+
+    def test_given_a_cursor_older_than_the_30_days_kept_when_read_then_a_warning_names_the_stream_type_and_range(self):
+        old, recent = T - 40 * 24 * HOUR, T - 29 * 24 * HOUR
+        with HttpMocker() as http, patch("source_customerio.windows.current_time", return_value=T):
+            http.get(activities_request("event"), page([activity(1, T)]))
+            http.get(activities_request("page"), page([activity(2, T, "page")]))
+
+            output = run(
+                config(["event", "page"]),
+                "activities_all",
+                SyncMode.incremental,
+                cursors(("event", old), ("page", recent)),
+            )
+
+        self.assertEqual(output.errors, [])
+        warnings = [log.log.message for log in output.logs if log.log.level.name == "WARN"]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("`activities_all`", warnings[0])
+        self.assertIn("type event", warnings[0])
+        self.assertIn("from 2026-09-22T00:00:00Z to 2026-10-02T00:00:00Z", warnings[0])
 
     def test_given_oldest_first_pages_when_incremental_then_paging_never_stops_early(self):
         cursor = T - 5 * HOUR

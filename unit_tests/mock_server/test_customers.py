@@ -7,11 +7,14 @@ from typing import Any, Dict, List, Mapping, Optional
 from unittest import TestCase
 from unittest.mock import patch
 
+import pytest
 import requests
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_customerio.config import REGION_HOSTS
+from source_customerio.people_changes import change_chains
 from testkit.connector import recorded_cdk_sleeps
 from unit_tests.mock_server.config import API_KEY, ConfigBuilder
 from unit_tests.mock_server.harness import first_error, read_stream
@@ -22,6 +25,7 @@ EVERYONE = {"attribute": {"field": "cio_id", "operator": "exists"}}
 UNSUBSCRIBED = {"attribute": {"field": "unsubscribed", "operator": "eq", "value": "true"}}
 SEARCH_CURSOR = "MTAwMA=="
 EXPORT_ID = 71
+NOW = 1793491200  # the connector's clock in these tests (the mocked answers carry no `Date`)
 SIGNED_URL = "https://exports.storage.example.com/71/customers.csv.gz?X-Amz-Expires=900&X-Amz-Signature=abc123"
 
 
@@ -90,6 +94,12 @@ def cio_ids(output) -> List[str]:
     return [message.record.data["cio_id"] for message in output.records]
 
 
+@pytest.fixture(autouse=True)
+def connector_clock():
+    with patch("source_customerio.windows.current_time", return_value=NOW):
+        yield
+
+
 class SearchTest(TestCase):
     @HttpMocker()
     def test_given_two_search_pages_with_email_only_people_when_read_then_everyone_in_batches_of_100_by_cio_id(
@@ -114,6 +124,7 @@ class SearchTest(TestCase):
             "unsubscribed": False,
             "devices": [],
             "timestamps": {"cio_id": 1700000000},
+            "_ab_cdc_updated_at": NOW,
         }
         assert not output.errors
 
@@ -135,6 +146,7 @@ class SearchTest(TestCase):
                 "unsubscribed": False,
                 "devices": [],
                 "timestamps": {"cio_id": 1700000000},
+                "_ab_cdc_updated_at": NOW,
             }
         ]
 
@@ -242,8 +254,14 @@ class ExportTest(TestCase):
                 "id": "1",
                 "email": "p1@example.com",
                 "attributes": {"cio_id": "c1", "id": "1", "email": "p1@example.com", "plan": "pro"},
+                "_ab_cdc_updated_at": NOW,
             },
-            {"cio_id": "c2", "email": "p2@example.com", "attributes": {"cio_id": "c2", "email": "p2@example.com"}},
+            {
+                "cio_id": "c2",
+                "email": "p2@example.com",
+                "attributes": {"cio_id": "c2", "email": "p2@example.com"},
+                "_ab_cdc_updated_at": NOW,
+            },
         ]
         logs = [message.log.message for message in output.logs]
         assert f"Customer.io customers export {EXPORT_ID} is pending after 0 s; checking again in 0.25 s." in logs
@@ -364,3 +382,136 @@ class ExportTest(TestCase):
 
         assert cio_ids(output) == ["c1", "c2"]
         assert any(f"Customer.io lists export {EXPORT_ID} made since" in log.log.message for log in output.logs)
+
+
+def changes_request(activity_type: str, deleted: bool) -> HttpRequest:
+    query = {"limit": "100", "type": activity_type, **({"deleted": "true"} if deleted else {})}
+    return api_request("activities", query)
+
+
+def activities_page(activities: List[Dict[str, Any]]) -> HttpResponse:
+    return json_response({"activities": activities, "next": ""})
+
+
+def saved(full_read: int, changes: Optional[int] = None) -> list:
+    series = {"full_read": full_read, **({"changes": changes} if changes else {})}
+    state = {
+        "states": [{"partition": {"type": name}, "cursor": {"_ab_cdc_updated_at": at}} for name, at in series.items()]
+    }
+    return StateBuilder().with_stream_state(STREAM, state).build()
+
+
+def states(output) -> List[Dict[str, int]]:
+    return [
+        {
+            entry["partition"]["type"]: entry["cursor"]["_ab_cdc_updated_at"]
+            for entry in message.state.stream.stream_state.states
+        }
+        for message in output.state_messages
+    ]
+
+
+class IncrementalTest(TestCase):
+    @HttpMocker()
+    def test_given_no_state_when_read_incrementally_then_everyone_and_the_full_read_is_saved(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.post(search_request(), search_page([ident(1), ident(2)]))
+        http_mocker.post(batch_request([1, 2]), batch_answer([1, 2]))
+
+        output = read_stream(STREAM, config(), SyncMode.incremental)
+
+        assert sorted(cio_ids(output)) == ["c1", "c2"]
+        assert {message.record.data["_ab_cdc_updated_at"] for message in output.records} == {NOW}
+        assert states(output)[-1] == {"full_read": NOW}
+
+    @HttpMocker()
+    def test_given_a_merge_in_the_log_when_read_incrementally_then_both_people_read_and_the_one_gone_deleted(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        day = 86400
+        merge = {
+            "id": "01M",
+            "type": "profile_merge",
+            "timestamp": NOW - 60,
+            "customer_identifiers": {"cio_id": "c1", "id": "1", "email": "p1@example.com"},
+            "data": {"merged": {"cio_id": "c2"}},
+        }
+        for activity_type, deleted in change_chains():
+            found = [merge] if activity_type == "profile_merge" else []
+            http_mocker.get(changes_request(activity_type, deleted), activities_page(found))
+        http_mocker.post(batch_request([1, 2]), batch_answer([1]))  # c2 was merged away
+
+        output = read_stream(STREAM, config(), SyncMode.incremental, saved(NOW - day, NOW - 3600))
+
+        assert not output.errors
+        by_id = {message.record.data["cio_id"]: message.record.data for message in output.records}
+        assert by_id["c1"]["_ab_cdc_updated_at"] == NOW and by_id["c1"].get("_ab_cdc_deleted_at") is None
+        # A second newer than the sync's other records, so it wins over any of them.
+        assert by_id["c2"] == {"cio_id": "c2", "_ab_cdc_updated_at": NOW + 1, "_ab_cdc_deleted_at": NOW}
+        assert states(output)[-1] == {"full_read": NOW - day, "changes": NOW}
+
+    @HttpMocker()
+    def test_given_a_page_that_reaches_past_the_reads_start_then_only_the_people_changed_since_are_read(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        since = NOW - 3600 - 60 * 60  # the saved cursor less the default lookback
+
+        def change(person: int, timestamp: int) -> Mapping[str, Any]:
+            identifiers = {"cio_id": f"c{person}", "id": str(person)}
+            return {
+                "id": f"0{person}",
+                "type": "attribute_change",
+                "timestamp": timestamp,
+                "customer_identifiers": identifiers,
+            }
+
+        for activity_type, deleted in change_chains():
+            found = [change(1, NOW - 60), change(2, since - 1)] if activity_type == "attribute_change" else []
+            http_mocker.get(changes_request(activity_type, deleted), activities_page(found))
+        http_mocker.post(batch_request([1]), batch_answer([1]))
+
+        output = read_stream(STREAM, config(), SyncMode.incremental, saved(NOW - 86400, NOW - 3600))
+
+        assert not output.errors and cio_ids(output) == ["c1"]
+
+    @HttpMocker()
+    def test_given_no_change_in_the_log_when_read_incrementally_then_no_records_and_the_cursor_still_moves(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        for activity_type, deleted in change_chains():
+            http_mocker.get(changes_request(activity_type, deleted), activities_page([]))
+
+        output = read_stream(STREAM, config(), SyncMode.incremental, saved(NOW - 86400))
+
+        assert not output.errors and output.records == []
+        assert states(output)[-1] == {"full_read": NOW - 86400, "changes": NOW}
+
+    @HttpMocker()
+    def test_given_a_full_read_is_due_when_read_incrementally_then_everyone_and_the_deletions_the_log_shows(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        deleted = {
+            "id": "01D",
+            "type": "profile_delete",
+            "timestamp": NOW - 60,
+            "customer_identifiers": {"cio_id": "c3"},
+            "data": {},
+        }
+        http_mocker.post(search_request(), search_page([ident(1), ident(2)]))
+        http_mocker.post(batch_request([1, 2]), batch_answer([1, 2]))
+        for activity_type, deleted_people in change_chains():
+            if activity_type in ("profile_delete", "profile_merge"):
+                found = [deleted] if (activity_type, deleted_people) == ("profile_delete", True) else []
+                http_mocker.get(changes_request(activity_type, deleted_people), activities_page(found))
+        http_mocker.post(batch_request([3]), batch_answer([]))
+
+        output = read_stream(STREAM, config(), SyncMode.incremental, saved(NOW - 8 * 86400, NOW - 3600))
+
+        assert not output.errors
+        assert "everyone is read to catch changes the log does not show" in " ".join(
+            message.log.message for message in output.logs
+        )
+        by_id = {message.record.data["cio_id"]: message.record.data for message in output.records}
+        assert sorted(by_id) == ["c1", "c2", "c3"] and by_id["c3"]["_ab_cdc_deleted_at"] == NOW
+        assert states(output)[-1] == {"full_read": NOW, "changes": NOW - 3600}
