@@ -22,15 +22,15 @@ from typing import Any, Deque, Iterable, List, Mapping, Optional
 from airbyte_cdk.models import AirbyteMessage, SyncMode
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams import Stream
-from airbyte_cdk.sources.streams.concurrent.adapters import StreamFacade
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.concurrent.helpers import get_cursor_field_from_stream, get_primary_key_from_stream
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record
-from airbyte_cdk.sources.utils.slice_logger import SliceLogger
 from airbyte_cdk.utils.slice_hasher import SliceHasher
+
+from source_customerio.sync_state import SyncCursor
 
 RECORDS_PER_BATCH = 100
 MAX_QUEUED_RECORDS = 10_000  # what the CDK's own queue holds; bounds memory
@@ -68,24 +68,27 @@ class SlicePartition(Partition):
 
 
 class SlicePartitions(PartitionGenerator):
-    """A stream's slices as partitions (the stream's cursor, not the engine, chooses its slices)."""
+    """A stream's slices as partitions, each registered with the stream's cursor as it is made."""
 
-    def __init__(self, stream: Stream, message_repository: MessageRepository):
+    def __init__(self, stream: Stream, message_repository: MessageRepository, cursor: Cursor):
         self._stream = stream
         self._message_repository = message_repository
+        self._cursor = cursor
 
     def generate(self) -> Iterable[Partition]:
-        for stream_slice in self._stream.stream_slices(sync_mode=SyncMode.full_refresh):
-            yield SlicePartition(self._stream, stream_slice or {}, self._message_repository)
+        slices = (stream_slice or {} for stream_slice in self._stream.stream_slices(sync_mode=SyncMode.full_refresh))
+        registered = self._cursor.register(slices) if isinstance(self._cursor, SyncCursor) else slices
+        for stream_slice in registered:
+            yield SlicePartition(self._stream, stream_slice, self._message_repository)
 
 
 def concurrent_stream(
-    stream: Stream, cursor: Cursor, logger: logging.Logger, slice_logger: SliceLogger, repository: MessageRepository
-) -> StreamFacade:
+    stream: Stream, cursor: Cursor, logger: logging.Logger, repository: MessageRepository
+) -> DefaultStream:
     """`stream` for the engine: its slices as `SlicePartition`s, its state kept by `cursor`."""
     cursor_field = get_cursor_field_from_stream(stream)
-    engine_stream = DefaultStream(
-        partition_generator=SlicePartitions(stream, repository),
+    return DefaultStream(
+        partition_generator=SlicePartitions(stream, repository, cursor),
         name=stream.name,
         json_schema=stream.get_json_schema(),
         primary_key=get_primary_key_from_stream(stream.primary_key),
@@ -93,7 +96,6 @@ def concurrent_stream(
         logger=logger,
         cursor=cursor,
     )
-    return StreamFacade(engine_stream, stream, cursor, slice_logger=slice_logger, logger=logger)
 
 
 class RecordBatch(List[Record]):

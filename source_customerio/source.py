@@ -13,13 +13,16 @@ from airbyte_cdk.models import (
     Status,
     SyncMode,
 )
+from airbyte_cdk.sources.abstract_source import AbstractSource
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
-from airbyte_cdk.sources.concurrent_source.concurrent_source_adapter import ConcurrentSourceAdapter
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository, MessageRepository
+from airbyte_cdk.sources.message.concurrent_repository import ConcurrentMessageRepository
 from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, FinalStateCursor
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
+from airbyte_cdk.sources.utils.slice_logger import SliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_customerio.config import ConnectorConfig, StateError, parse_config
@@ -53,7 +56,7 @@ from source_customerio.streams.newsletters import NewsletterContents, Newsletter
 from source_customerio.streams.segments import SegmentMembers, Segments, SegmentUsage
 from source_customerio.streams.transactional import TransactionalContents, TransactionalMessages
 from source_customerio.streams.workspace import Exports, IpAddresses, Workspaces
-from source_customerio.sync_state import SyncCursor
+from source_customerio.sync_state import SyncCursor, parse_state
 
 # What the CDK's `read_state` raises for a state file it cannot parse (JSON, then the protocol's
 # schema); unit_tests/test_cdk_contract.py fails when that changes.
@@ -133,25 +136,74 @@ def one_error(errors: List[AirbyteTracedException]) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
-class SyncPlan:
-    """What one `read` builds its streams from: the catalog, the saved state, the engine's queue."""
+class Sync:
+    """One `read`, built whole from its config, catalog and saved state: the engine's queue, the
+    message repository that puts state and other messages on it, the selected streams as the
+    engine's streams (long page chains first, so short streams fill the budget around them)."""
 
     def __init__(
-        self, catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]], logger: logging.Logger
+        self,
+        config: ConnectorConfig,
+        catalog: ConfiguredAirbyteCatalog,
+        state: Optional[List[AirbyteStateMessage]],
+        logger: logging.Logger,
+        slice_logger: SliceLogger,
     ):
-        self.sync_modes = {configured.stream.name: configured.sync_mode for configured in catalog.streams}
-        self.state_manager = ConnectorStateManager(state)
-        self.queue = RecordBatchQueue()
-        self.logger = logger
+        self._logger = logger
+        self._slice_logger = slice_logger
+        self._sync_modes = {configured.stream.name: configured.sync_mode for configured in catalog.streams}
+        self._state_manager = ConnectorStateManager(state)
+        self._queue = RecordBatchQueue()
+        self._message_repository = ConcurrentMessageRepository(self._queue, InMemoryMessageRepository())
+        self._streams = self._engine_streams(config)
+        workers, partition_makers = engine_threads(config.max_concurrent_requests)
+        self._engine = ConcurrentSource.create(
+            workers, partition_makers, logger, slice_logger, self._message_repository, queue=self._queue
+        )
+
+    def read(self) -> Iterator[AirbyteMessage]:
+        yield from self._engine.read(self._streams)
+
+    def _engine_streams(self, config: ConnectorConfig) -> List[AbstractStream]:
+        context = build_context(config)
+        catalog_order = {name: position for position, name in enumerate(self._sync_modes)}
+        selected = [stream for stream in all_streams(context) if stream.name in catalog_order]
+        selected.sort(key=lambda stream: (not stream.long_chain, catalog_order[stream.name]))
+        context.parents = ParentCache(shared=parents_of(selected))
+        engine_streams: List[AbstractStream] = []
+        state_errors: List[AirbyteTracedException] = []
+        for stream in selected:
+            try:
+                engine_streams.append(self._engine_stream(stream))
+            except StateError as error:  # every stream's, before any request
+                state_errors.append(error)
+        if state_errors:
+            raise one_error(state_errors)
+        return engine_streams
+
+    def _engine_stream(self, stream: CustomerioStream) -> AbstractStream:
+        cursor: Cursor
+        if self._sync_modes[stream.name] == SyncMode.incremental and stream.supports_incremental:
+            saved_state = self._state_manager.get_stream_state(stream.name, None)
+            saved = parse_state(stream.name, saved_state, str(stream.cursor_field), stream.state_per_series)
+            stream = stream.read_incrementally(saved)
+            cursor = SyncCursor(stream, saved, self._message_repository, self._queue.send_records)
+        else:
+            cursor = FinalStateCursor(stream.name, None, self._message_repository)
+        return concurrent_stream(stream, cursor, self._logger, self._message_repository)
 
 
-class SourceCustomerio(ConcurrentSourceAdapter):
-    """Reads the catalog's streams on the CDK's concurrent engine, inside one shared rate budget."""
+def all_streams(context: StreamContext) -> List[CustomerioStream]:
+    streams: List[CustomerioStream] = [stream_class(context) for stream_class in STREAM_CLASSES]
+    return streams + list(activity_streams(context))
+
+
+class SourceCustomerio(AbstractSource):
+    """Checks the configuration, lists the streams, and reads the catalog's streams on the CDK's
+    concurrent engine, inside one shared rate budget (a `Sync` per read)."""
 
     def __init__(self) -> None:
         self._message_repository = InMemoryMessageRepository()
-        self._plan: Optional[SyncPlan] = None
-        super().__init__(concurrent_source=None)  # type: ignore[arg-type]  # built per read, from the config
 
     @property
     def message_repository(self) -> MessageRepository:
@@ -190,47 +242,7 @@ class SourceCustomerio(ConcurrentSourceAdapter):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
-        workers, partition_makers = engine_threads(parse_config(config).max_concurrent_requests)
-        # The engine starts streams in catalog order: long page chains first, short streams fill in.
-        long_chains = {stream.name for stream in self.streams(config) if getattr(stream, "long_chain", False)}
-        catalog = ConfiguredAirbyteCatalog(
-            streams=sorted(catalog.streams, key=lambda configured: configured.stream.name not in long_chains)
-        )
-        self._plan = SyncPlan(catalog, state, logger)
-        self._concurrent_source = ConcurrentSource.create(
-            workers, partition_makers, logger, self._slice_logger, self._message_repository, queue=self._plan.queue
-        )
-        try:
-            yield from super().read(logger, config, catalog, state)
-        finally:
-            self._plan = None
+        yield from Sync(parse_config(config), catalog, state, logger, self._slice_logger).read()
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
-        context = build_context(parse_config(config))
-        streams: List[CustomerioStream] = [stream_class(context) for stream_class in STREAM_CLASSES]
-        streams += activity_streams(context)
-        if self._plan is None:  # check or discover
-            return list(streams)
-        selected = [stream for stream in streams if stream.name in self._plan.sync_modes]
-        context.parents = ParentCache(shared=parents_of(selected))
-        concurrent: List[Stream] = []
-        state_errors: List[AirbyteTracedException] = []
-        for stream in selected:
-            try:
-                concurrent.append(self._concurrent(stream, self._plan))
-            except StateError as error:  # every stream's, before any request
-                state_errors.append(error)
-        if state_errors:
-            raise one_error(state_errors)
-        return concurrent
-
-    def _concurrent(self, stream: CustomerioStream, plan: SyncPlan) -> Stream:
-        cursor: Cursor
-        if plan.sync_modes[stream.name] == SyncMode.incremental and stream.supports_incremental:
-            saved = plan.state_manager.get_stream_state(stream.name, None)
-            stream = stream.for_incremental_read(saved)
-            cursor = SyncCursor(stream, saved, plan.queue.put, self._message_repository, plan.queue.send_records)
-            stream.follow(cursor)
-        else:
-            cursor = FinalStateCursor(stream.name, None, self._message_repository)
-        return concurrent_stream(stream, cursor, plan.logger, self._slice_logger, self._message_repository)
+        return list(all_streams(build_context(parse_config(config))))

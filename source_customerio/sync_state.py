@@ -11,9 +11,11 @@ of the series up to one of its checkpoints is complete. A checkpoint is every sl
 stream says so (message windows), else the series' last slice. The stream then names the new
 cursor (`CustomerioStream.checkpoint`), so a restart never skips what was not read.
 
-State messages go on the engine's record queue, behind the records they cover, never ahead of them:
-a worker's unsent records go on the queue before its slice counts as complete, so another worker
-closing the series' last slice cannot put the state ahead of them.
+The engine hands the cursor a stream's slices to register as they are made (`register`); the stream
+sees only a read-only view of its saved cursors. State messages leave by the message repository,
+which puts them on the engine's record queue (the CDK's `ConcurrentMessageRepository`), behind the
+records they cover, never ahead of them: a worker's unsent records go on the queue before its slice
+counts as complete, so another worker closing the series' last slice cannot put the state ahead.
 """
 
 import json
@@ -147,17 +149,14 @@ class SyncCursor(Cursor):
     def __init__(
         self,
         stream: CheckpointedStream,
-        saved_state: Any,
-        emit: Callable[[AirbyteMessage], None],
+        saved: Mapping[SeriesName, int],
         message_repository: MessageRepository,
         send_records: Callable[[], None],
     ):
         self._stream = stream
         self._cursor_field: str = stream.cursor_field
         self._per_series: bool = stream.state_per_series
-        self.saved: Cursors = parse_state(stream.name, saved_state, self._cursor_field, self._per_series)
-        self._cursors: Cursors = dict(self.saved)
-        self._emit = emit
+        self._cursors: Cursors = dict(saved)
         self._send_records = send_records
         self._message_repository = message_repository
         self._progress: Dict[SeriesName, SeriesProgress] = {}
@@ -193,7 +192,7 @@ class SyncCursor(Cursor):
         with self._lock:
             if value > self._cursors.get(series, value - 1):
                 self._cursors[series] = value
-            self._emit(self._state_message())
+            self._message_repository.emit_message(self._state_message())
             self._has_emitted = True
 
     def _add(self, stream_slice: Mapping[str, Any], last_of_series: bool) -> Mapping[str, Any]:
@@ -226,7 +225,7 @@ class SyncCursor(Cursor):
             if value is not None and value > self._cursors.get(series, value - 1):
                 self._cursors[series] = value
             # Under the lock, so two slices closing at once cannot emit their states out of order.
-            self._emit(self._state_message())
+            self._message_repository.emit_message(self._state_message())
             self._has_emitted = True
 
     def ensure_at_least_one_state_emitted(self) -> None:

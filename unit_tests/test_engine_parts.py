@@ -59,8 +59,7 @@ def test_a_partition_hands_over_the_streams_records_as_they_are_and_other_messag
 def test_the_engines_stream_keeps_the_streams_name_schema_keys_and_slices():
     stream, repository = Pages(), InMemoryMessageRepository()
     cursor = FinalStateCursor("pages", None, repository)
-    facade = concurrent_stream(stream, cursor, logging.getLogger("test"), DebugSliceLogger(), repository)
-    engine_stream = facade.get_underlying_stream()
+    engine_stream = concurrent_stream(stream, cursor, logging.getLogger("test"), repository)
 
     described = engine_stream.as_airbyte_stream()
     assert (described.name, described.source_defined_primary_key, described.default_cursor_field) == (

@@ -7,6 +7,7 @@ from typing import Any, List, Mapping, Optional
 import pytest
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.message import InMemoryMessageRepository
+from airbyte_cdk.sources.message.concurrent_repository import ConcurrentMessageRepository
 from airbyte_cdk.sources.types import Record
 from airbyte_cdk.test.state_builder import StateBuilder
 
@@ -135,16 +136,28 @@ class FakePartition:
         return self._slice
 
 
+class Emitted(InMemoryMessageRepository):
+    """The state messages a cursor emits, in a list."""
+
+    def __init__(self, emitted: List[Any]):
+        super().__init__()
+        self._emitted = emitted
+
+    def emit_message(self, message) -> None:
+        self._emitted.append(message)
+
+
 def cursor_of(stream: FakeStream, saved: Any = None, send_records=lambda: None):
     emitted: List[Any] = []
-    cursor = SyncCursor(stream, saved, emitted.append, InMemoryMessageRepository(), send_records)
+    cursors = parse_state(stream.name, saved, stream.cursor_field, stream.state_per_series)
+    cursor = SyncCursor(stream, cursors, Emitted(emitted), send_records)
     return cursor, emitted
 
 
 def test_given_another_worker_closes_the_last_slice_then_the_state_follows_every_record_of_the_series():
     queue = RecordBatchQueue(records_per_batch=100)
     stream = FakeStream(checkpoint_every_slice=False)
-    cursor = SyncCursor(stream, None, queue.put, InMemoryMessageRepository(), queue.send_records)
+    cursor = SyncCursor(stream, {}, ConcurrentMessageRepository(queue, InMemoryMessageRepository()), queue.send_records)
     first, last = list(cursor.register([{"type": "a", "end": 10}, {"type": "a", "end": 20}]))
 
     def read_and_close(stream_slice: Mapping[str, Any]) -> None:
@@ -208,7 +221,7 @@ def test_given_a_saved_cursor_newer_than_what_was_read_then_the_state_keeps_it()
 
     cursor.close_partition(FakePartition(only))
 
-    assert cursor.saved == {"a": 500} and cursors_in(emitted) == [{"a": 500}]
+    assert cursors_in(emitted) == [{"a": 500}]
 
 
 def test_given_a_stream_whose_checkpoint_ignores_records_then_records_are_not_tracked():

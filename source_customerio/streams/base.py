@@ -13,6 +13,7 @@ POST's body is `slice_body`: leaves declare these instead of overriding the CDK'
 import threading
 from abc import ABC
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -49,7 +50,7 @@ from source_customerio.pagination import (
     sent_cursor,
 )
 from source_customerio.responses import answered_at, json_body
-from source_customerio.sync_state import SeriesName, SyncCursor
+from source_customerio.sync_state import Cursors, SeriesName
 
 
 class ParentCache:
@@ -132,17 +133,23 @@ class CustomerioStream(HttpStream, ABC):
 
     def __init__(self, context: StreamContext):
         self.context = context
-        self.sync_cursor: Optional[SyncCursor] = None
+        self.saved_cursors: Optional[Mapping[SeriesName, int]] = None  # set when the sync reads incrementally
         self.retry_ledger = RetryLedger(context.config.rate_limit_max_wait_minutes * 60)
         super().__init__(authenticator=context.authenticator, api_budget=context.budget)
 
-    def follow(self, sync_cursor: SyncCursor) -> None:
-        """Read incrementally: from the cursor's saved state, registering every slice with it."""
-        self.sync_cursor = sync_cursor
+    def read_incrementally(self, saved: Cursors) -> "CustomerioStream":
+        """The stream that reads incrementally from the saved cursors, with a read-only view of them."""
+        stream = self.for_incremental_read(saved)
+        stream.saved_cursors = MappingProxyType(dict(saved))
+        return stream
+
+    @property
+    def reads_incrementally(self) -> bool:
+        return self.saved_cursors is not None
 
     def saved_cursor(self, series: SeriesName = None) -> Optional[int]:
         """The saved cursor of a series when the sync reads incrementally, else None."""
-        return self.sync_cursor.saved.get(series) if self.sync_cursor else None
+        return self.saved_cursors.get(series) if self.saved_cursors is not None else None
 
     def series_of(self, stream_slice: Mapping[str, Any]) -> SeriesName:
         """The series a slice belongs to; one series by default."""
@@ -159,9 +166,9 @@ class CustomerioStream(HttpStream, ABC):
         """(series, new cursor) when a read had no slice at all; by default the cursor stays."""
         return None
 
-    def for_incremental_read(self, saved_state: Any) -> "CustomerioStream":
-        """The stream that reads incrementally from `saved_state`: this one, unless a stream reads
-        differently depending on its state."""
+    def for_incremental_read(self, saved: Cursors) -> "CustomerioStream":
+        """The stream that reads incrementally from the `saved` cursors: this one, unless a stream
+        reads differently depending on its state."""
         return self
 
     def note_answer(self, response: requests.Response, key: type) -> None:
@@ -289,8 +296,7 @@ class CustomerioStream(HttpStream, ABC):
         self, *, sync_mode: SyncMode, cursor_field=None, stream_state=None
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         # A list other streams are sliced by is read once, whole, for all of them: here as one slice.
-        partitions = [{}] if self.context.parents.serves(self) else self.partitions()
-        return self.sync_cursor.register(partitions) if self.sync_cursor else partitions
+        return [{}] if self.context.parents.serves(self) else self.partitions()
 
     def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable[StreamData]:
         parents = self.context.parents

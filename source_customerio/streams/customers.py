@@ -33,7 +33,7 @@ from source_customerio.people_changes import CHANGES, FULL_READ, plan_people_rea
 from source_customerio.responses import json_body
 from source_customerio.streams.activities import ActivitiesStream
 from source_customerio.streams.base import CursorPaginatedStream, CustomerioStream, StreamContext
-from source_customerio.sync_state import SeriesName, parse_state
+from source_customerio.sync_state import Cursors, SeriesName
 
 EVERYONE = {"attribute": {"field": "cio_id", "operator": "exists"}}
 BATCH_SIZE = 100
@@ -177,10 +177,10 @@ class Customers(CustomerioStream):
         began = self.context.first_answers.of(Customers)
         return windows.current_time() if began is None else began
 
-    def for_incremental_read(self, saved_state: Any) -> CustomerioStream:
+    def for_incremental_read(self, saved: Cursors) -> CustomerioStream:
         config = self.context.config
         read = plan_people_read(
-            parse_state(self.name, saved_state, self.cursor_field, per_series=True),
+            saved,
             windows.current_time(),
             config.customers_lookback_minutes * 60,
             config.customers_full_read_every_days,
@@ -246,7 +246,7 @@ class CustomersBySearch(Customers):
     ) -> List[MutableMapping[str, Any]]:
         customers = super().page_records(response, stream_slice)
         missing = left_out_ids(stream_slice["ids"], customers)
-        if missing and self.sync_cursor is not None:  # incremental: the destination learns they are gone
+        if missing and self.reads_incrementally:  # incremental: the destination learns they are gone
             return customers + [{GONE: cio_id} for cio_id in missing]
         if missing:
             self.logger.warning(
