@@ -608,16 +608,16 @@ def machine_facts(start_up: str) -> str:
     )
 
 
-NOTES = """## Reading the numbers
+NOTES_TEMPLATE = """## Reading the numbers
 
 - Wall seconds include the connector's start-up (mostly importing the CDK), so a short sync shows
   a lower efficiency than a long one at the same request rate, and CPU seconds include its
   imports (the start-up line above). `--quick` syncs are short: its verdicts are a smoke check,
   the targets are judged in full mode.
-- The connector's budget allows 10 requests per 1.05 s (`RATE_WINDOW_MARGIN` in
-  source_customerio/errors.py): the efficiency ceiling is 0.95, the price of not drawing 429s.
+- The connector's budget allows 10 requests per {window:.2f} s (`RATE_WINDOW_MARGIN` in
+  source_customerio/errors.py): the efficiency ceiling is {ceiling:.2f}, the price of not drawing 429s.
 - Budget use = requests / what that budget allows between the sandbox's first and last answer of
-  the run (10 / 1.05 per second, plus the first request): how full the connector kept its budget
+  the run (10 per {window:.2f} s, plus the first request): how full the connector kept its budget
   once it was sending, start-up and the last response excluded. 1.00 is a budget never idle.
 - One cursor chain is bounded by latency, not by the budget: each page's request needs the last
   page's `next`. newsletters is one chain; activities is one chain per type and ends on its longest
@@ -627,6 +627,7 @@ NOTES = """## Reading the numbers
   10 req/s (the spec's maximum), which bounds wall time but not CPU seconds.
 - max in flight is the sandbox's count; its `reset_stats` zeroes the counter while that request is
   itself in flight, so the figure is one low."""
+NOTES = NOTES_TEMPLATE.format(window=1 + RATE_WINDOW_MARGIN, ceiling=1 / (1 + RATE_WINDOW_MARGIN))
 
 
 def verdict(holds: bool) -> str:

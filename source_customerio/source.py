@@ -103,10 +103,19 @@ STREAM_CLASSES = (
 def engine_threads(max_concurrent_requests: int) -> Tuple[int, int]:
     """The engine's workers, and how many of them may make partitions (slices) at once: every
     request is sent from a worker, so there are `max_concurrent_requests` of them. The CDK wants
-    more workers than partition makers, except for one worker doing everything in turn."""
+    more workers than partition makers, except for one worker doing everything in turn. Three
+    makers, not two: making slices can take requests (message windows' probes, the people search),
+    and the streams waiting for a maker meanwhile left the budget a call a second short."""
     if max_concurrent_requests == 1:
         return 1, 1
-    return max_concurrent_requests, min(2, max_concurrent_requests - 1)
+    return max_concurrent_requests, min(3, max_concurrent_requests - 1)
+
+
+def start_order(stream: CustomerioStream) -> Tuple[bool, bool]:
+    """Where the engine starts a stream: long page chains first, so short streams fill the budget
+    around them; among those, the ones whose slices are ready at once (the activity log) before the
+    ones whose slices take requests to make, which would hold the engine's slice makers meanwhile."""
+    return not stream.long_chain, stream.slices_need_requests
 
 
 def build_context(config: ConnectorConfig) -> StreamContext:
@@ -139,7 +148,7 @@ def one_error(errors: List[AirbyteTracedException]) -> AirbyteTracedException:
 class Sync:
     """One `read`, built whole from its config, catalog and saved state: the engine's queue, the
     message repository that puts state and other messages on it, the selected streams as the
-    engine's streams (long page chains first, so short streams fill the budget around them)."""
+    engine's streams, in `start_order`."""
 
     def __init__(
         self,
@@ -168,7 +177,7 @@ class Sync:
         context = build_context(config)
         catalog_order = {name: position for position, name in enumerate(self._sync_modes)}
         selected = [stream for stream in all_streams(context) if stream.name in catalog_order]
-        selected.sort(key=lambda stream: (not stream.long_chain, catalog_order[stream.name]))
+        selected.sort(key=lambda stream: (*start_order(stream), catalog_order[stream.name]))
         context.parents = ParentCache(shared=parents_of(selected))
         engine_streams: List[AbstractStream] = []
         state_errors: List[AirbyteTracedException] = []

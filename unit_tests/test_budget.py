@@ -79,6 +79,43 @@ def test_given_a_long_chain_going_then_a_first_page_leaves_a_call_free_for_its_n
     assert waited_for_a_first_page(budget) >= 0.3
 
 
+def test_given_two_longer_chains_going_then_a_first_page_keeps_one_call_free_not_two():
+    budget = calls_per(4, 0.4)
+    done = threading.Event()
+
+    def chain(pages_read: int, asked: threading.Event) -> None:
+        next_request_follows(pages_read)
+        budget.acquire_call(REQUEST)
+        asked.set()
+        done.wait(5)  # the thread lives on, as a chain's does between pages
+
+    for pages_read in (40, 9):  # two calls of four used; both chains go on
+        asked = threading.Event()
+        threading.Thread(target=chain, args=(pages_read, asked)).start()
+        asked.wait(5)
+
+    # Only one call is kept free (not one per chain), so the third is this first page's at once.
+    try:
+        assert waited_for_a_first_page(budget) < 0.1
+    finally:
+        done.set()
+
+
+def test_given_a_chain_that_ended_then_a_first_page_keeps_no_call_free_for_it():
+    budget = calls_per(2, 0.4)
+
+    def last_page() -> None:
+        next_request_follows(40)
+        budget.acquire_call(REQUEST)
+        budget.chain_ended()  # that page had no `next`
+
+    thread = threading.Thread(target=last_page)
+    thread.start()
+    thread.join()
+
+    assert waited_for_a_first_page(budget) < 0.1
+
+
 def test_given_no_chain_going_then_a_first_page_takes_a_free_call_at_once():
     budget = calls_per(2, 0.4)
     next_request_follows(0)

@@ -6,6 +6,7 @@ import logging
 import threading
 from typing import Any, Iterable, List, Mapping
 
+import pytest
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, Level, Type
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.message import InMemoryMessageRepository
@@ -15,6 +16,8 @@ from airbyte_cdk.sources.types import Record
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 
 from source_customerio.engine import MAX_QUEUED_RECORDS, RecordBatchQueue, SlicePartition, concurrent_stream
+from source_customerio.source import SourceCustomerio, engine_threads, start_order
+from unit_tests.mock_server.config import ConfigBuilder
 
 LOG = AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.DEBUG, message="request"))
 
@@ -149,3 +152,23 @@ def test_given_workers_in_parallel_then_every_record_once_and_each_workers_end_a
             index for index, item in enumerate(taken) if isinstance(item, Record) and item["thread"] == name
         )
         assert taken.index(f"{name} done") > last_record
+
+
+def test_the_engine_starts_the_chains_ready_at_once_then_the_chains_whose_slices_take_requests_then_the_rest():
+    streams = SourceCustomerio().streams(ConfigBuilder().build())
+    by_start = sorted(streams, key=start_order)
+    names = [stream.name for stream in by_start]
+
+    long_chains = {"activities_all", "newsletters", "messages", "customers"}
+    assert set(names[:4]) == long_chains
+    assert names.index("activities_all") < names.index("messages") and names.index("activities_all") < names.index(
+        "customers"
+    )
+    assert names.index("newsletters") < min(names.index("messages"), names.index("customers"))
+
+
+@pytest.mark.parametrize(
+    "max_concurrent_requests, threads", [(1, (1, 1)), (2, (2, 1)), (3, (3, 2)), (6, (6, 3)), (16, (16, 3))]
+)
+def test_the_engine_has_a_worker_per_concurrent_request_and_fewer_slice_makers(max_concurrent_requests, threads):
+    assert engine_threads(max_concurrent_requests) == threads

@@ -32,13 +32,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.sources.streams.call_rate import HttpAPIBudget
 from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
 from source_customerio import windows
-from source_customerio.budget import next_request_follows
+from source_customerio.budget import ChainFirstBudget, next_request_follows
 from source_customerio.config import ConnectorConfig
 from source_customerio.errors import CustomerioBackoff, CustomerioErrorHandler, RetryLedger
 from source_customerio.pagination import (
@@ -107,7 +106,7 @@ class StreamContext:
 
     config: ConnectorConfig
     authenticator: TokenAuthenticator
-    budget: HttpAPIBudget
+    budget: ChainFirstBudget
     parents: ParentCache = field(default_factory=ParentCache)
     first_answers: FirstAnswers = field(default_factory=FirstAnswers)
     retry_network_errors: bool = True  # False for the connection check: an unreachable host fails at once
@@ -129,6 +128,7 @@ class CustomerioStream(HttpStream, ABC):
     checkpoint_every_slice = False  # else a series' cursor moves only after its last slice
     checkpoint_from_records = True  # `checkpoint` uses the newest record's cursor (so every record is observed)
     long_chain = False  # pages follow one another for long: the engine starts these streams first
+    slices_need_requests = False  # making its slices reads the API: started after the chains ready at once
     reads_for_cache = False  # this instance reads a parent list for `ParentCache`
 
     def __init__(self, context: StreamContext):
@@ -307,6 +307,7 @@ class CustomerioStream(HttpStream, ABC):
         yield from super().read_records(
             sync_mode=sync_mode, cursor_field=cursor_field, stream_slice=stream_slice, stream_state=stream_state
         )
+        self.context.budget.chain_ended()  # the slice's listing has no more pages
 
     def records_outside_a_sync(self, stream_slice: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         """The records of one slice, lazily, read outside a sync (no state): a discover-time sample, or

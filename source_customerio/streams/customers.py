@@ -168,7 +168,8 @@ class Customers(CustomerioStream):
     cursor_field = UPDATED_AT
     state_per_series = True  # when the last full read began, and when the last read of changes began
     checkpoint_from_records = False
-    long_chain = True  # the search's pages, or the export's wait, come before any slice
+    long_chain = True
+    slices_need_requests = True  # the search's pages, or the export's wait, come before any slice
 
     deletions_since: Optional[int] = None  # a full read of an incremental sync: the log's deletions from then
 

@@ -30,6 +30,7 @@ class Messages(CursorPaginatedStream):
     checkpoint_every_slice = True
     checkpoint_from_records = False
     long_chain = True
+    slices_need_requests = True  # each window's first page is probed to size it
 
     def partitions(self) -> Iterable[Mapping[str, Any]]:
         config = self.context.config
