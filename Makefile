@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: install demo lint test test-interleavings test-unit test-soak test-latest-cdk test-image bench clean
-# Parallel workers for `make test`: most tests wait on the sandbox, so more workers than cores pay.
-TEST_WORKERS ?= 4
+# Parallel workers for `make test`: most tests wait on the sandbox, so more workers than cores pay
+# (981 tests on 2 cores: 4 min 1 s with 4 workers, 3 min 26 s with 6).
+TEST_WORKERS ?= 6
 PYTEST := -m pytest -q -p no:cacheprovider
 # The standard suite's Docker tests, the long runs (make test-soak) and the image (make test-image).
 NOT_IN_MAKE_TEST := not image_tests and not slow and not connector_image
