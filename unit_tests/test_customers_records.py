@@ -11,6 +11,7 @@ from source_customerio.streams.customers import (
     customer_record,
     customers_in,
     left_out_ids,
+    stamped_with_deletions,
 )
 
 
@@ -130,3 +131,15 @@ def test_audience_is_the_filter_or_everyone():
 
     assert audience(segment) is segment
     assert audience(None) == EVERYONE == {"attribute": {"field": "cio_id", "operator": "exists"}}
+
+
+def test_given_people_the_log_showed_gone_then_a_deletion_for_each_one_the_export_file_does_not_hold():
+    rows = [{"cio_id": "c1"}, {"cio_id": "c2"}]
+
+    out = list(stamped_with_deletions(rows, ["c9", "c2", "c8"], read_began=500))
+
+    assert out[:2] == [{"cio_id": "c1", "_ab_cdc_updated_at": 500}, {"cio_id": "c2", "_ab_cdc_updated_at": 500}]
+    assert [(row["cio_id"], row["_ab_cdc_deleted_at"], row["_ab_cdc_updated_at"]) for row in out[2:]] == [
+        ("c9", 500, 501),
+        ("c8", 500, 501),
+    ]

@@ -109,6 +109,20 @@ def deletion_record(cio_id: str, read_began: int) -> Dict[str, Any]:
     }
 
 
+def stamped_with_deletions(
+    rows: Iterable[MutableMapping[str, Any]], gone: Iterable[str], read_began: int
+) -> Iterator[MutableMapping[str, Any]]:
+    """An export file's rows stamped with the read's cursor, then a deletion for each person the log
+    showed gone that the file does not hold (the export is the check a batch read is for search)."""
+    missing: Dict[Any, None] = dict.fromkeys(gone)
+    for row in rows:
+        row[UPDATED_AT] = read_began
+        missing.pop(row.get("cio_id"), None)
+        yield row
+    for cio_id in missing:
+        yield deletion_record(cio_id, read_began)
+
+
 def customer_record(customer: Mapping[str, Any], names: Sequence[str]) -> Dict[str, Any]:
     return {
         "cio_id": identifier(customer, "cio_id"),
@@ -491,16 +505,12 @@ class CustomersByExport(Customers):
             while True:  # a link lives 15 minutes: each new attempt asks for a fresh one
                 yield self._call("GET", f"exports/{export_id}/download")["url"]
 
-        read_began = self.read_began()
-        for record in download_with_retries(
+        rows = download_with_retries(
             links(),
             lambda url: download_customers(url, config.customers_attributes, config.request_timeout_seconds, progress),
             self.logger.info,
-        ):
-            record[UPDATED_AT] = read_began
-            yield record
-        for cio_id in self.gone:
-            yield deletion_record(cio_id, read_began)
+        )
+        yield from stamped_with_deletions(rows, self.gone, self.read_began())
 
     def _call(
         self, method: str, path: str, body: Optional[Mapping[str, Any]] = None, client: Optional[HttpClient] = None
