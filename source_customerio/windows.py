@@ -72,10 +72,12 @@ def first_window_start(start_date: Optional[int], cursor: Optional[int], lookbac
 
 @dataclass(frozen=True)
 class Probe:
-    """A window's first page: the `created` of its deliveries, and whether a `next` page follows."""
+    """A window's first page: the `created` of its deliveries, and whether a `next` page follows;
+    `page`, the answer itself, for the window's read to start from."""
 
     created: Sequence[int]
     more: bool
+    page: Any = None
 
 
 def estimated_pages(window: Window, probe: Probe) -> float:
@@ -116,7 +118,7 @@ def parts_for(window: Window, probe: Probe, pages: int = PAGES_PER_WINDOW, most:
     return most if estimate > pages * most else math.ceil(estimate / pages)
 
 
-Planned = Union[Window, None, List["Future[Any]"]]  # a window, nothing to read, or the parts' plans
+Planned = Union[Tuple[Window, Probe], None, List["Future[Any]"]]  # a probed window, nothing, or the parts' plans
 
 
 def sized_windows(
@@ -126,9 +128,10 @@ def sized_windows(
     pool: Executor,
     pages: Optional[int] = None,
     most_parts: int = MAX_PARTS,
-) -> Iterator[Window]:
+) -> Iterator[Tuple[Window, Probe]]:
     """Inclusive windows covering start..end, oldest first, each estimated at about `pages` pages
-    (`PAGES_PER_WINDOW`) or fewer, leaving out the ones a probe found empty but the last (see the module doc).
+    (`PAGES_PER_WINDOW`) or fewer, leaving out the ones a probe found empty but the last (see the module
+    doc); each with its probe, which is its first page.
 
     The spans' probes are sent at once on `pool` (the probes of a span's parts as soon as its own
     answers); the windows come in order as their probes answer. A probe's error is raised here."""
@@ -137,16 +140,16 @@ def sized_windows(
     def plan(window: Window) -> Planned:
         found = probe(window)
         if not found.more and not found.created:
-            return window if window[1] == end else None
+            return (window, found) if window[1] == end else None
         parts = parts_for(window, found, target, most_parts)
         if parts == 1:
-            return window
+            return window, found
         return [pool.submit(plan, part) for part in split(window, parts)]
 
     return _in_order([pool.submit(plan, span) for span in windows(start, end)])
 
 
-def _in_order(plans: Iterable["Future[Any]"]) -> Iterator[Window]:
+def _in_order(plans: Iterable["Future[Any]"]) -> Iterator[Tuple[Window, Probe]]:
     for future in plans:
         planned: Planned = future.result()
         if isinstance(planned, list):

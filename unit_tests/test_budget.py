@@ -132,3 +132,63 @@ def test_an_announced_chain_length_holds_for_the_next_request_only():
 
 def test_the_connectors_budget_serves_the_longest_chain_first():
     assert isinstance(build_api_budget(10), ChainFirstBudget)
+
+
+def chain_asks(budget: ChainFirstBudget, pace: float) -> float:
+    """On its own thread, a chain's pages 41 and 42, the second `pace` seconds after the first's call;
+    when the first got its call."""
+    granted: List[float] = []
+
+    def pages() -> None:
+        for pages_read in (40, 41):
+            next_request_follows(pages_read)
+            budget.acquire_call(REQUEST)
+            granted.append(time.monotonic())
+            time.sleep(pace if pages_read == 40 else 0)
+
+    thread = threading.Thread(target=pages)
+    thread.start()
+    thread.join(timeout=5)
+    return granted[0]
+
+
+def test_given_a_chain_whose_next_page_is_due_after_a_call_comes_free_then_a_first_page_takes_the_kept_call():
+    budget = calls_per(3, 1.0)
+    chain_asks(budget, pace=0.6)  # two calls of three used; its next page is due 0.6 s after the second
+
+    # The free call is taken now (not 0.4 s later): the chain's first call leaves the window 1 s after
+    # it was made, before the chain's next page asks for one at 1.2 s.
+    assert waited_for_a_first_page(budget) < 0.2
+
+
+def test_given_a_chain_whose_next_page_is_due_before_a_call_comes_free_then_a_first_page_leaves_it():
+    budget = calls_per(3, 0.4)
+    first_call = chain_asks(budget, pace=0.02)  # its next page is due before any call leaves the window
+
+    next_request_follows(0)
+    budget.acquire_call(REQUEST)
+
+    assert time.monotonic() - first_call >= 0.39  # only once the chain's first call left the window
+
+
+def answered_429() -> requests.Response:
+    response = requests.Response()
+    response.status_code, response.request = 429, REQUEST
+    return response
+
+
+def test_given_a_lone_429_then_the_other_calls_of_the_window_still_leave():
+    budget = build_api_budget(10)
+    budget.acquire_call(REQUEST)
+    budget.update_from_response(REQUEST, answered_429())
+
+    assert waited_for_a_first_page(budget) < 0.1
+
+
+def test_given_a_429_soon_after_another_then_the_budget_stalls_for_a_window():
+    budget = build_api_budget(10)
+    budget.acquire_call(REQUEST)
+    budget.update_from_response(REQUEST, answered_429())
+    budget.update_from_response(REQUEST, answered_429())  # another client is taking the budget
+
+    assert waited_for_a_first_page(budget) > 0.9

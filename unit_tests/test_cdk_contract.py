@@ -8,7 +8,9 @@ from typing import List
 import airbyte_cdk.entrypoint
 import pytest
 import requests
+from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.exceptions import UserDefinedBackoffException
 from airbyte_cdk.sources.streams.http.rate_limiting import user_defined_backoff_handler
 
@@ -77,3 +79,33 @@ def test_cdk_read_state_still_raises_one_of_state_file_errors_for_a_bad_file(tmp
 
     with pytest.raises(STATE_FILE_ERRORS):
         AbstractSource.read_state(str(path))
+
+
+def test_cdk_http_stream_reads_every_page_of_a_slice_through_fetch_next_page():
+    # `CustomerioStream._fetch_next_page` hands a slice its first page when it is in hand
+    # (`PagesInHand`); that works only while the CDK asks for each page there.
+    asked: List[object] = []
+
+    class TwoPages(HttpStream):
+        url_base = "https://api.customer.io/v1/"
+        primary_key = None
+        cursor_field = "created"
+
+        def path(self, **kwargs):
+            return "messages"
+
+        def _fetch_next_page(self, stream_slice=None, stream_state=None, next_page_token=None):
+            asked.append(next_page_token)
+            response = requests.Response()
+            response.status_code = 200
+            return response.request, response
+
+        def next_page_token(self, response):
+            return None if len(asked) == 2 else {"start": "c2"}
+
+        def parse_response(self, response, **kwargs):
+            yield {"page": len(asked)}
+
+    records = list(TwoPages().read_records(SyncMode.incremental, stream_slice={"type": "email"}))
+
+    assert asked == [None, {"start": "c2"}] and records == [{"page": 1}, {"page": 2}]

@@ -119,7 +119,7 @@ class FakeDeliveries:
 
     def sized(self, start: int, end: int, workers: int = 4) -> List[Window]:
         with ThreadPoolExecutor(workers) as pool:
-            return list(sized_windows(start, end, self.probe, pool))
+            return [window for window, _ in sized_windows(start, end, self.probe, pool)]
 
 
 def spread(count: int, start: int, seconds: int) -> List[int]:

@@ -19,7 +19,8 @@ class Messages(CursorPaginatedStream):
     Keyed on the delivery `id` (`deduplicate_id` changes whenever a metric is recorded).
     Incremental on `created`: a channel's cursor is the end of its last completely read window;
     each sync starts `messages.lookback_days` before it, because opens and clicks arrive late.
-    Windows are sized by probing their first page, so that none is a long chain (`windows.sized_windows`).
+    Windows are sized by probing their first page, so that none is a long chain (`windows.sized_windows`);
+    a window's read starts from its probe's page (`PagesInHand`).
     """
 
     data_field = "messages"
@@ -39,7 +40,7 @@ class Messages(CursorPaginatedStream):
         pool = ThreadPoolExecutor(max_workers=config.max_concurrent_requests, thread_name_prefix="messages-probe")
         try:
             # Every channel's probes are sent at once; its windows come in order, channel after channel.
-            planned: List[Tuple[SeriesName, Iterator[windows.Window]]] = [
+            planned: List[Tuple[SeriesName, Iterator[Tuple[windows.Window, windows.Probe]]]] = [
                 (
                     channel,
                     windows.sized_windows(
@@ -54,8 +55,10 @@ class Messages(CursorPaginatedStream):
                 for channel in config.message_types or (None,)
             ]
             for channel, channel_windows in planned:
-                for window in channel_windows:
-                    yield self.window_slice(channel, window)
+                for window, probe in channel_windows:
+                    stream_slice = self.window_slice(channel, window)
+                    self.pages_in_hand.keep(stream_slice, probe.page)  # the probe was the window's first page
+                    yield stream_slice
         finally:  # also when the read stops early: probes not yet sent are not sent
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -78,7 +81,7 @@ class Messages(CursorPaginatedStream):
         """The first page of a window, as its read asks for it: the `created` of its deliveries, and
         whether a `next` page follows."""
         stream_slice = self.window_slice(channel, window)
-        _, response = client.send_request(
+        request, response = client.send_request(
             "GET",
             f"{self.url_base}{self.path(stream_slice=stream_slice)}",
             request_kwargs=self.request_kwargs(stream_state=None),
@@ -87,7 +90,7 @@ class Messages(CursorPaginatedStream):
         body = json_body(response)
         created = [record.get("created") for record in self.extract_records(body)]
         more = next_cursor(body, None) is not None
-        return windows.Probe([value for value in created if is_unix_seconds(value)], more)
+        return windows.Probe([value for value in created if is_unix_seconds(value)], more, (request, response))
 
     def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         # A slice is the API's own filter: type (None: every channel), start_ts, end_ts.
