@@ -73,7 +73,7 @@ def first_window_start(start_date: Optional[int], cursor: Optional[int], lookbac
 @dataclass(frozen=True)
 class Probe:
     """A window's first page: the `created` of its deliveries, and whether a `next` page follows;
-    `page`, the answer itself, for the window's read to start from."""
+    `page`, the answer itself, for the window's read to start from (see `sized_windows`' `planned`)."""
 
     created: Sequence[int]
     more: bool
@@ -118,7 +118,7 @@ def parts_for(window: Window, probe: Probe, pages: int = PAGES_PER_WINDOW, most:
     return most if estimate > pages * most else math.ceil(estimate / pages)
 
 
-Planned = Union[Tuple[Window, Probe], None, List["Future[Any]"]]  # a probed window, nothing, or the parts' plans
+Planned = Union[Window, None, List["Future[Any]"]]  # a window, nothing to read, or the parts' plans
 
 
 def sized_windows(
@@ -128,28 +128,32 @@ def sized_windows(
     pool: Executor,
     pages: Optional[int] = None,
     most_parts: int = MAX_PARTS,
-) -> Iterator[Tuple[Window, Probe]]:
+    planned: Callable[[Window, Probe], None] = lambda window, probe: None,
+) -> Iterator[Window]:
     """Inclusive windows covering start..end, oldest first, each estimated at about `pages` pages
-    (`PAGES_PER_WINDOW`) or fewer, leaving out the ones a probe found empty but the last (see the module
-    doc); each with its probe, which is its first page.
+    (`PAGES_PER_WINDOW`) or fewer, leaving out the ones a probe found empty but the last (see the module doc).
 
     The spans' probes are sent at once on `pool` (the probes of a span's parts as soon as its own
-    answers); the windows come in order as their probes answer. A probe's error is raised here."""
+    answers); the windows come in order as their probes answer. A probe's error is raised here.
+    `planned(window, probe)` is called as soon as a probe makes its window one to read (its probe is its
+    first page), on the probe's thread: windows come in order, and holding every probe's page until
+    then would hold them all (all are probed before many are read)."""
     target = PAGES_PER_WINDOW if pages is None else pages  # None: the module's, read now
 
     def plan(window: Window) -> Planned:
         found = probe(window)
-        if not found.more and not found.created:
-            return (window, found) if window[1] == end else None
+        if not found.more and not found.created and window[1] != end:
+            return None
         parts = parts_for(window, found, target, most_parts)
         if parts == 1:
-            return window, found
+            planned(window, found)
+            return window
         return [pool.submit(plan, part) for part in split(window, parts)]
 
     return _in_order([pool.submit(plan, span) for span in windows(start, end)])
 
 
-def _in_order(plans: Iterable["Future[Any]"]) -> Iterator[Tuple[Window, Probe]]:
+def _in_order(plans: Iterable["Future[Any]"]) -> Iterator[Window]:
     for future in plans:
         planned: Planned = future.result()
         if isinstance(planned, list):

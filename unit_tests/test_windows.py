@@ -6,7 +6,7 @@ import math
 import random
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 import pytest
 
@@ -119,7 +119,7 @@ class FakeDeliveries:
 
     def sized(self, start: int, end: int, workers: int = 4) -> List[Window]:
         with ThreadPoolExecutor(workers) as pool:
-            return [window for window, _ in sized_windows(start, end, self.probe, pool)]
+            return list(sized_windows(start, end, self.probe, pool))
 
 
 def spread(count: int, start: int, seconds: int) -> List[int]:
@@ -235,3 +235,15 @@ def test_given_a_probe_fails_when_sized_then_the_error_reaches_the_reader():
 
     with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError, match="failed"):
         list(sized_windows(T, T + DAY, probe, pool))
+
+
+def test_given_windows_planned_then_each_is_handed_its_own_probe_once_and_no_span_that_was_cut():
+    api = FakeDeliveries(spread(50_000, T + 29 * DAY, 1800) + spread(3_000, T, 31 * DAY))
+    handed: List[Tuple[Window, Probe]] = []
+
+    with ThreadPoolExecutor(4) as pool:
+        sized = list(sized_windows(T, T + 31 * DAY, api.probe, pool, planned=lambda w, p: handed.append((w, p))))
+
+    assert len(sized) > 1 and sorted(window for window, _ in handed) == sized  # the cut spans were probed too
+    assert len(api.probed) > len(sized)
+    assert all(probe == api.probe(window) for window, probe in handed)

@@ -40,7 +40,7 @@ class Messages(CursorPaginatedStream):
         pool = ThreadPoolExecutor(max_workers=config.max_concurrent_requests, thread_name_prefix="messages-probe")
         try:
             # Every channel's probes are sent at once; its windows come in order, channel after channel.
-            planned: List[Tuple[SeriesName, Iterator[Tuple[windows.Window, windows.Probe]]]] = [
+            planned: List[Tuple[SeriesName, Iterator[windows.Window]]] = [
                 (
                     channel,
                     windows.sized_windows(
@@ -50,15 +50,14 @@ class Messages(CursorPaginatedStream):
                         now,
                         partial(self.probe, probes, channel),
                         pool,
+                        planned=partial(self.keep_first_page, channel),
                     ),
                 )
                 for channel in config.message_types or (None,)
             ]
             for channel, channel_windows in planned:
-                for window, probe in channel_windows:
-                    stream_slice = self.window_slice(channel, window)
-                    self.pages_in_hand.keep(stream_slice, probe.page)  # the probe was the window's first page
-                    yield stream_slice
+                for window in channel_windows:
+                    yield self.window_slice(channel, window)
         finally:  # also when the read stops early: probes not yet sent are not sent
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -91,6 +90,10 @@ class Messages(CursorPaginatedStream):
         created = [record.get("created") for record in self.extract_records(body)]
         more = next_cursor(body, None) is not None
         return windows.Probe([value for value in created if is_unix_seconds(value)], more, (request, response))
+
+    def keep_first_page(self, channel: SeriesName, window: windows.Window, probe: windows.Probe) -> None:
+        """A window's probe is its first page: its read starts from it, when there is room to keep it."""
+        self.pages_in_hand.keep(self.window_slice(channel, window), probe.page)
 
     def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         # A slice is the API's own filter: type (None: every channel), start_ts, end_ts.
