@@ -122,6 +122,7 @@ class ChainFirstBudget(HttpAPIBudget):
                 with self._turn:
                     self._turn.wait_for(lambda: max(self._waiting) <= length)
                     now = time.monotonic()
+                    self._forget_calls_before(now)
                     wait = self._wait_for_a_free_call(now, self._calls_kept_free(thread, length, now))
                     if wait == 0:
                         try:
@@ -158,7 +159,8 @@ class ChainFirstBudget(HttpAPIBudget):
         return chain
 
     def _calls_kept_free(self, thread: int, length: int, now: float) -> int:
-        """One call while a longer chain is still going, but never the whole window; none when, taken,
+        """(The calls that left the window by `now` forgotten.) One call while a longer chain is still
+        going, but never the whole window; none when, taken,
         another call comes free before that chain's next page is due. One, not one per longer chain:
         each call kept free idles until its chain's next page asks, and beside the core streams at
         150 ms latency one per chain cost the budget half a call a second (bench: 9.1 calls a second
@@ -170,7 +172,6 @@ class ChainFirstBudget(HttpAPIBudget):
         ]
         if not dues or self._calls == 1:
             return 0
-        self._forget_calls_before(now)
         # With one call free, taking it fills the window until its oldest call leaves it.
         comes_free_again = self._granted[0] + self._seconds if self._granted else now
         return 0 if comes_free_again <= min(dues) - LEND_MARGIN_SECONDS else 1
@@ -181,8 +182,8 @@ class ChainFirstBudget(HttpAPIBudget):
             self._granted.popleft()
 
     def _wait_for_a_free_call(self, now: float, kept_free: int) -> float:
-        """0 when a call is free beyond the `kept_free` ones, else how long until one comes free."""
-        self._forget_calls_before(now)
+        """0 when a call is free beyond the `kept_free` ones, else how long until one comes free (the
+        calls that left the window by `now` forgotten)."""
         used = len(self._granted)
         if used + kept_free < self._calls:
             return 0.0
