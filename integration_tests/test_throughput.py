@@ -90,9 +90,10 @@ def test_several_requests_in_flight_never_exceed_the_shared_budget(make_sandbox)
     assert not output.errors
     assert stats["requests"] > 50
     assert 1 < stats["max_in_flight"] <= 6  # every request is sent from one of the engine's 6 workers
-    # A loaded machine (make test runs 4 workers on 2 cores) can delay a send past its slot in the
-    # budget, so one 429 may slip in; with 6 in flight and no shared budget, 16 of 86 requests drew one.
-    assert stats["by_status"].get("429", 0) <= 1
+    # A loaded machine (make test runs 6 workers on 2 cores) can delay a send past its slot in the
+    # budget, so a 429 may slip in, and since a lone 429 no longer stalls the budget (only one that
+    # follows it does), a second may too; with 6 in flight and no shared budget, 16 of 86 requests drew one.
+    assert stats["by_status"].get("429", 0) <= 2
 
 
 # (a list, a substream that reads it as its parent list, the list's route in the sandbox's stats)

@@ -160,8 +160,8 @@ class ChainFirstBudget(HttpAPIBudget):
 
     def _calls_kept_free(self, thread: int, length: int, now: float) -> int:
         """(The calls that left the window by `now` forgotten.) One call while a longer chain is still
-        going, but never the whole window; none when, taken,
-        another call comes free before that chain's next page is due. One, not one per longer chain:
+        going, but never the whole window; none when, taken, another call comes free before that
+        chain's next page is due. One, not one per longer chain:
         each call kept free idles until its chain's next page asks, and beside the core streams at
         150 ms latency one per chain cost the budget half a call a second (bench: 9.1 calls a second
         of 9.5) while the longest chain, which comes first whenever it waits, needs only one."""
