@@ -68,8 +68,15 @@ def test_cdk_launch_is_still_what_run_entrypoint_repeats_for_our_entrypoint():
         "parsed_args = entrypoint.parse_args(args)",
         "with PRINT_BUFFER:",
         "for message in entrypoint.run(parsed_args):",
-        'print(f"{message}\\n", end="")',
+        'sys.stdout.write(f"{message}\\n")',  # the same text, in one write instead of print's two
     ]
+
+
+def test_cdk_read_still_counts_each_message_through_the_entrypoints_handle_record_counts():
+    """CustomerioEntrypoint.handle_record_counts (the CDK's, faster) is used only while the CDK calls it so."""
+    assert "yield self.handle_record_counts(message, stream_message_counter)" in body_lines(
+        airbyte_cdk.entrypoint.AirbyteEntrypoint.read
+    )
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"type": "STREAM"}', '[{"type": "NOT_A_TYPE"}]', "[1]"])
