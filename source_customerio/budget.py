@@ -159,9 +159,9 @@ class ChainFirstBudget(HttpAPIBudget):
         return chain
 
     def _calls_kept_free(self, thread: int, length: int, now: float) -> int:
-        """(The calls that left the window by `now` forgotten.) One call while a longer chain is still
-        going, but never the whole window; none when, taken, another call comes free before that
-        chain's next page is due. One, not one per longer chain:
+        """With the calls that left the window by `now` already forgotten: one call while a longer
+        chain is still going, but never the whole window; none when, taken, another call comes free
+        before that chain's next page is due. One, not one per longer chain:
         each call kept free idles until its chain's next page asks, and beside the core streams at
         150 ms latency one per chain cost the budget half a call a second (bench: 9.1 calls a second
         of 9.5) while the longest chain, which comes first whenever it waits, needs only one."""
@@ -182,8 +182,8 @@ class ChainFirstBudget(HttpAPIBudget):
             self._granted.popleft()
 
     def _wait_for_a_free_call(self, now: float, kept_free: int) -> float:
-        """0 when a call is free beyond the `kept_free` ones, else how long until one comes free (the
-        calls that left the window by `now` forgotten)."""
+        """With the calls that left the window by `now` already forgotten: 0 when a call is free beyond
+        the `kept_free` ones, else how long until one comes free."""
         used = len(self._granted)
         if used + kept_free < self._calls:
             return 0.0

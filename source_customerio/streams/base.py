@@ -85,8 +85,9 @@ class ParentCache:
 Page = Tuple[requests.PreparedRequest, requests.Response]
 # First pages kept for their slices' reads at most. Slices are made far ahead of their reads, so beyond
 # this a slice's read asks for its first page again (a request, never a record, is what that costs). A
-# page stays parsed as the probe parsed it, 2.9 MB for 1000 messages: measured on a 1,000,000-message
-# read, peak RSS 237 MB (189 MB kept as text, whose second parse cost a 200,000-message read 3% more CPU).
+# page stays parsed as the probe parsed it, 2.9 MB for 1000 messages: a 1,000,000-message read peaked at
+# 217–237 MB RSS across bench runs (189 MB kept as text, whose second parse cost a 200,000-message read
+# 3% more CPU).
 MOST_PAGES_IN_HAND = 16
 
 
