@@ -22,4 +22,4 @@ ENV AIRBYTE_ENTRYPOINT="/usr/local/bin/source-customerio"
 ENTRYPOINT ["/usr/local/bin/source-customerio"]
 
 LABEL io.airbyte.name=airbyte/source-customerio
-LABEL io.airbyte.version=0.5.2
+LABEL io.airbyte.version=0.5.3
