@@ -6,7 +6,7 @@ import sys
 from source_customerio.entrypoint import launch
 
 # Container objects allocated (net of those freed) between two collections of the youngest generation;
-# Python's default is 700. A page of 1,000 messages is about 4,000 containers, so at 700 a collection
+# Python's default is 700. A page of 1,000 messages is about 3,000 containers, so at 700 a collection
 # runs several times per page and promotes the page still being read to older generations, which
 # later collections traverse again.
 YOUNG_GENERATION_THRESHOLD = 10_000
