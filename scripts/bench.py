@@ -746,11 +746,7 @@ def cpu(bench: Bench, scenario: Scenario) -> Report:
             for baseline in versions if repeat % 2 == 0 else versions[::-1]:  # neither always goes first
                 run = bench.sync(sandbox, stream, label, baseline=baseline, **config)
                 repeats.setdefault((stream, label, baseline), []).append(run)
-        medians = {
-            key: median(measured, key=lambda run: run.records_per_cpu_second) for key, measured in repeats.items()
-        }
-        runs = list(medians.values())
-        ranges = {id(medians[key]): rate_range(measured) for key, measured in repeats.items()}
+        runs = [median(measured, key=lambda run: run.records_per_cpu_second) for measured in repeats.values()]
         profile_path = Path(tmp) / "read.prof"
         bench.sync(
             sandbox, profiled_stream, "cProfile, concurrency 1", profile_to=profile_path, max_concurrent_requests=1
@@ -770,7 +766,8 @@ def cpu(bench: Bench, scenario: Scenario) -> Report:
             f"- {after.stream} ({after.label}): {after.records_per_cpu_second:,.0f} records per CPU-second against "
             f"{before.records_per_cpu_second:,.0f} at {bench.baseline} (target: no lower): "
             f"{verdict(after.records_per_cpu_second >= before.records_per_cpu_second)} (medians; the {CPU_REPEATS} "
-            f"runs of each ranged {ranges[id(after)]} and {ranges[id(before)]})"
+            f"runs of each ranged {rate_range(repeats[after.stream, after.label, False])} and "
+            f"{rate_range(repeats[before.stream, after.label, True])})"
         )
     heading = (
         f"### Where the main thread's CPU goes: cProfile of a {profiled_stream} read at concurrency 1, top "

@@ -1,8 +1,8 @@
-"""The console script's entrypoint where it departs from the CDK's for speed: it must say what the CDK's says."""
+"""The console script where it departs from the CDK's for speed: its entrypoint must say what the CDK's says,
+and its process collects garbage less often."""
 
 import copy
 import json
-import subprocess
 import sys
 from collections import defaultdict
 from typing import List, Optional
@@ -23,6 +23,7 @@ from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 
 from source_customerio.entrypoint import CustomerioEntrypoint, run_entrypoint
 from source_customerio.run import YOUNG_GENERATION_THRESHOLD
+from unit_tests.fresh_interpreter import fresh_interpreter_output
 
 
 def record(stream: str, namespace: Optional[str] = None) -> AirbyteMessage:
@@ -130,10 +131,7 @@ print(json.dumps({"frozen": gc.get_freeze_count(), "threshold": gc.get_threshold
 
 
 def test_the_console_script_freezes_what_its_imports_left_and_collects_young_objects_less_often():
-    output = subprocess.run(
-        [sys.executable, "-c", COLLECTOR_AFTER_A_COMMAND], capture_output=True, check=True, text=True
-    ).stdout
-    collector = json.loads(output.splitlines()[-1])
+    collector = json.loads(fresh_interpreter_output(COLLECTOR_AFTER_A_COMMAND).splitlines()[-1])
     assert collector["enabled"]  # cycles made while reading are still collected
     assert collector["frozen"] > 50_000  # the CDK's modules, models and serializers (about 110,000 objects)
     assert collector["threshold"][0] == YOUNG_GENERATION_THRESHOLD

@@ -3,9 +3,6 @@ serializers exactly as the long way does, and it leaves serpyco_rs as it found i
 
 import importlib.util
 import json
-import subprocess
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import airbyte_cdk.models.airbyte_protocol_serializers as cdk_serializers
@@ -35,8 +32,7 @@ from airbyte_cdk.models import (
 from serpyco_rs import Serializer
 
 from source_customerio.fast_start import DOC_LOOKUP, attribute_docs_skipped, doc_lookup_modules, no_attribute_docs
-
-ROOT = Path(__file__).resolve().parent.parent
+from unit_tests.fresh_interpreter import fresh_interpreter_output
 
 # Counts the lookups without importing source_customerio first (its package import imports the CDK).
 COUNT_DOC_LOOKUPS = f"""
@@ -90,7 +86,7 @@ MESSAGES = [
 def doc_lookups_while_importing(module: str) -> int:
     """How often serpyco_rs looks for attribute docs while a fresh interpreter imports `module`."""
     script = COUNT_DOC_LOOKUPS.format(module=module)
-    return int(subprocess.run([sys.executable, "-c", script], capture_output=True, check=True, text=True).stdout)
+    return int(fresh_interpreter_output(script))
 
 
 def serializers_built_the_long_way() -> ModuleType:
@@ -165,10 +161,9 @@ print(json.dumps({{
 
 @pytest.fixture(scope="module")
 def compared_with_the_long_way() -> dict:
-    run = subprocess.run(
-        [sys.executable, "-c", COMPARE_WITH_THE_LONG_WAY], capture_output=True, check=True, text=True, cwd=ROOT
-    )
-    lookups_on_import, comparison = run.stdout.splitlines()  # COUNT_DOC_LOOKUPS prints the first
+    lookups_on_import, comparison = fresh_interpreter_output(
+        COMPARE_WITH_THE_LONG_WAY
+    ).splitlines()  # COUNT_DOC_LOOKUPS prints the first
     return {"lookups": int(lookups_on_import), **json.loads(comparison)}
 
 
